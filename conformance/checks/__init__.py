@@ -1,0 +1,13 @@
+"""Checks: pure functions over recorded exchanges, one per requirement id.
+
+Grouped by area: `correlation` (transactionId), `rejections` (requests the target must
+refuse), `grants` (the grants, revocation, lifecycles), `responses` (response shape,
+error bodies, rules over the whole run). Importing this package registers them all.
+"""
+
+from __future__ import annotations
+
+from conformance.checks import correlation, grants, rejections, responses  # noqa: F401 - registers
+from conformance.checks._registry import ALL, CHECKS, Check, CheckContext, check, register
+
+__all__ = ["ALL", "CHECKS", "Check", "CheckContext", "check", "register"]

@@ -1,0 +1,108 @@
+"""The transactionId correlation header: present, echoed, its own under concurrency."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from conformance.checks._registry import ALL, CheckContext, check, outcome, require_any
+from conformance.exchange import Exchange
+
+DOCUMENTED_OPERATIONS = ("token", "revoke")
+
+
+def _valid_uuid(value: str | None) -> bool:
+    if not value:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == 36
+
+
+def _same_id(sent: str, received: str) -> bool:
+    # UUIDs are compared as UUIDs: a target may normalise hex case.
+    return _valid_uuid(received) and uuid.UUID(sent) == uuid.UUID(received)
+
+
+def _answered(exchanges: Sequence[Exchange]) -> list[Exchange]:
+    return [e for e in exchanges if e.response is not None and e.operation in DOCUMENTED_OPERATIONS]
+
+
+@check("TXID-PRESENT", uses=ALL)
+def ensure_transaction_id_present(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
+    """Every response of the token and revoke operations carries a transactionId header."""
+    for exchange in require_any(_answered(exchanges), "no answered request to inspect"):
+        assert exchange.response is not None
+        if not (exchange.response.header("transactionId") or "").strip():
+            raise ctx.fail(
+                "A response carries no transactionId header.",
+                "a transactionId response header on every status",
+                outcome(exchange),
+            )
+
+
+def _echo_mismatches(exchanges: Sequence[Exchange]) -> list[tuple[Exchange, str]]:
+    mismatches = []
+    for exchange in _answered(exchanges):
+        assert exchange.response is not None
+        sent = exchange.sent_transaction_id
+        received = exchange.response.header("transactionId")
+        if _valid_uuid(sent) and received and not _same_id(sent or "", received):
+            mismatches.append((exchange, received))
+    return mismatches
+
+
+def _judged(exchanges: Sequence[Exchange]) -> list[Exchange]:
+    """Exchanges that sent a valid transactionId and got one back: the ones D2 speaks of."""
+    return [
+        e for e in _answered(exchanges)
+        if _valid_uuid(e.sent_transaction_id) and e.response and e.response.header("transactionId")
+    ]
+
+
+@check("TXID-ECHO", uses=ALL)
+def ensure_transaction_id_echoed(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
+    """A response's transactionId equals the valid one its request carried."""
+    require_any(_judged(exchanges), "no response carried a transactionId to compare (see TXID-PRESENT)")
+    mismatches = _echo_mismatches(exchanges)
+    if mismatches:
+        exchange, received = mismatches[0]
+        raise ctx.fail(
+            f"{len(mismatches)} response(s) carry a transactionId other than their request's.",
+            f"transactionId: {exchange.sent_transaction_id}",
+            f"transactionId: {received[:80]!r} ({exchange.scenario}/{exchange.label})",
+        )
+
+
+@check("TXID-CONCURRENT", uses=("txid_concurrent",))
+def ensure_transaction_id_own_under_concurrency(
+    exchanges: Sequence[Exchange], ctx: CheckContext
+) -> None:
+    """Under concurrent requests each response's transactionId is its own request's."""
+    judged = require_any(_judged(exchanges), "no concurrent response carried a transactionId")
+    mismatches = _echo_mismatches(judged)
+    if mismatches:
+        exchange, received = mismatches[0]
+        raise ctx.fail(
+            f"{len(mismatches)} of {len(judged)} concurrent responses carry another request's "
+            "transactionId.",
+            f"each response's transactionId equals its request's ({exchange.sent_transaction_id})",
+            f"{received[:80]!r}",
+        )
+
+
+@check("TXID-HEADER-CASE", uses=("txid_case",))
+def ensure_transaction_id_name_case_insensitive(
+    exchanges: Sequence[Exchange], ctx: CheckContext
+) -> None:
+    """transactionId is accepted whatever the case of the header name."""
+    for exchange in require_any(exchanges, "the scenario sent no request"):
+        if not exchange.issued_token():
+            spelled = [n for n, _ in exchange.request.headers if n.lower() == "transactionid"]
+            raise ctx.fail(
+                "A valid request was refused because of the transactionId header name's case.",
+                f"HTTP 200 with a token for a header spelled {spelled[0] if spelled else '?'}",
+                outcome(exchange),
+            )

@@ -1,0 +1,117 @@
+"""The `conformance` command: run, serve, spec build, spec diff. A thin layer over the modules."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from conformance.contract import DEFAULT_EDITION, EDITIONS
+from conformance.errors import ConformanceError
+from conformance.results import EXIT_COULD_NOT_RUN
+from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings
+
+RUN_EPILOG = """\
+exit codes:
+  0  every MUST requirement holds (SHOULD failures are warnings unless --strict)
+  1  a MUST requirement failed
+  2  the suite could not run (bad configuration, target unreachable)
+
+settings come from flags, then the --config TOML file, then CONFORMANCE_* variables
+(CONFORMANCE_TARGET, CONFORMANCE_CLIENT_ID, CONFORMANCE_CLIENT_SECRET, ...). Secrets
+(client secrets, the user's password) are read from the file or the environment only.
+"""
+
+
+def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser("run", help="run the suite (default target: the embedded reference)",
+                              epilog=RUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("--config", type=Path, help="TOML file of settings")
+    for name, text in FLAG_HELP.items():
+        flag = "--" + name.replace("_", "-")
+        if name in BOOL_SETTINGS:
+            run.add_argument(flag, dest=name, action="store_true", default=None, help=text)
+        else:
+            run.add_argument(flag, dest=name, default=None, help=text)
+    run.add_argument("pytest_args", nargs="*", help="extra pytest arguments, after --")
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser("serve", help="serve the reference target as a local sandbox stand-in")
+    serve.add_argument("--port", type=int, default=8400)
+    serve.add_argument("--edition", choices=EDITIONS, default=DEFAULT_EDITION)
+    serve.add_argument("--accounts", type=Path, help="TOML file of institutions, clients and users")
+
+
+def _add_spec(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    spec = commands.add_parser("spec", help="the OpenAPI document: build it, diff it")
+    actions = spec.add_subparsers(dest="spec_command", required=True)
+    build = actions.add_parser("build", help="write specs/openapi-<edition>.yaml from specs/contract.toml")
+    build.add_argument("--edition", choices=EDITIONS, default=None, help="default: every edition")
+    diff = actions.add_parser("diff", help="compare our document with a vendor OpenAPI document")
+    diff.add_argument("vendor", type=Path)
+    diff.add_argument("--edition", choices=EDITIONS, default=DEFAULT_EDITION)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="conformance", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_run(commands)
+    _add_serve(commands)
+    _add_spec(commands)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from conformance.runner import execute
+
+    flags = {name: getattr(args, name) for name in FLAG_HELP}
+    settings = load_settings(flags, args.config, os.environ)
+    return execute(settings, args.pytest_args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from conformance.reference import default_accounts, describe_credentials, load_accounts
+    from conformance.reference.server import serve_forever
+
+    try:
+        accounts = load_accounts(args.accounts) if args.accounts else default_accounts()
+    except (OSError, ValueError) as exc:
+        print(f"error: --accounts {args.accounts}: {exc}", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+    print(f"Reference target, edition {args.edition}, on http://127.0.0.1:{args.port}")
+    print(describe_credentials(accounts))  # on purpose: a local stand-in's test credentials
+    serve_forever(args.port, args.edition, accounts)
+    return 0
+
+
+def _spec(args: argparse.Namespace) -> int:
+    from conformance import openapi, spec_diff
+    from conformance.contract import load_contract
+
+    if args.spec_command == "build":
+        for edition in [args.edition] if args.edition else EDITIONS:
+            print(openapi.write_openapi(edition, openapi.openapi_path(edition).parent))
+        return 0
+    ours = openapi.build_openapi(load_contract(), args.edition)
+    vendor = spec_diff.load_document(args.vendor)
+    print(spec_diff.render_diff(spec_diff.diff_documents(ours, vendor)))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"run": _run, "serve": _serve, "spec": _spec}
+    try:
+        return handlers[args.command](args)
+    except ConformanceError as error:
+        setting = getattr(error, "setting", None)
+        hint = f"\n(setting: {setting})" if setting else ""
+        print(f"error: {error}{hint}", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The contract as data: `specs/contract.toml` loaded into typed records.
+
+Everything else (the OpenAPI builder, the checks' catalogue, the reports) reads the
+contract through this module, so a requirement is written down exactly once.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance.errors import ConfigError
+
+SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
+CONTRACT_PATH = SPECS_DIR / "contract.toml"
+
+EDITIONS = ("1.3.1", "1.11.0")
+DEFAULT_EDITION = "1.3.1"
+GRANTS = ("client_credentials", "password", "authorization_code", "refresh_token")
+ROLES = ("second_client", "restricted_client", "auth_code", "revocation", "special_client")
+
+
+def by_edition(value: Any, edition: str) -> Any:
+    """Resolve a value that may be written per edition (`{"1.3.1": .., "1.11.0": ..}`)."""
+    if isinstance(value, dict) and set(value) <= set(EDITIONS) and value:
+        return value.get(edition)
+    return value
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """The status(es) and CMN code the contract documents for one scenario, in one edition."""
+
+    statuses: tuple[int, ...]
+    code: str | None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One rule the suite holds a target to."""
+
+    id: str
+    area: str
+    summary: str
+    source: str
+    level_by_edition: dict[str, str]
+    grants: tuple[str, ...] = ()
+    decision: str | None = None
+    needs: str | None = None
+    option: str | None = None
+    expect_raw: dict[str, Any] = field(default_factory=dict)
+
+    def level(self, edition: str) -> str:
+        """MUST or SHOULD in `edition`."""
+        return self.level_by_edition[edition]
+
+    def expectation(self, edition: str) -> Expectation | None:
+        """What the contract documents as the answer, or None when it documents nothing exact."""
+        if not self.expect_raw:
+            return None
+        status = by_edition(self.expect_raw.get("status"), edition)
+        statuses = tuple(status) if isinstance(status, list) else (status,) if status else ()
+        return Expectation(statuses, by_edition(self.expect_raw.get("code"), edition))
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """A CMN error code and the statuses each edition gives it."""
+
+    code: str
+    message: str
+    status_by_edition: dict[str, list[int]]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The whole contract source."""
+
+    raw: dict[str, Any]
+    requirements: tuple[Requirement, ...]
+    error_codes: tuple[ErrorCode, ...]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return dict(self.raw["contract"])
+
+    @property
+    def headers(self) -> list[dict[str, Any]]:
+        return list(self.raw["header"])
+
+    @property
+    def grants(self) -> list[dict[str, Any]]:
+        return list(self.raw["grant"])
+
+    @property
+    def fields(self) -> dict[str, dict[str, Any]]:
+        return {f["name"]: f for f in self.raw["field"]}
+
+    def requirement(self, requirement_id: str) -> Requirement:
+        for req in self.requirements:
+            if req.id == requirement_id:
+                return req
+        raise KeyError(requirement_id)
+
+    def secret_fields(self) -> frozenset[str]:
+        """Names of request/response fields whose values are secrets (for the redactor)."""
+        return frozenset(f["name"] for f in self.raw["field"] if f.get("secret"))
+
+
+def _requirement(raw: dict[str, Any]) -> Requirement:
+    level = raw["level"]
+    levels = dict(level) if isinstance(level, dict) else {e: level for e in EDITIONS}
+    return Requirement(
+        id=raw["id"],
+        area=raw["area"],
+        summary=raw["summary"],
+        source=raw["source"],
+        level_by_edition=levels,
+        grants=tuple(raw.get("grants", ())),
+        decision=raw.get("decision"),
+        needs=raw.get("needs"),
+        option=raw.get("option"),
+        expect_raw=dict(raw.get("expect", {})),
+    )
+
+
+def parse_contract(raw: dict[str, Any]) -> Contract:
+    """Build the typed contract from its TOML tables, rejecting duplicate ids."""
+    requirements = tuple(_requirement(r) for r in raw["requirement"])
+    ids = [r.id for r in requirements]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ConfigError(f"contract: duplicate requirement ids {duplicates}", setting="contract")
+    codes = tuple(
+        ErrorCode(c["code"], c["message"], dict(c["status"])) for c in raw["error_code"]
+    )
+    return Contract(raw=raw, requirements=requirements, error_codes=codes)
+
+
+@functools.cache
+def load_contract(path: Path = CONTRACT_PATH) -> Contract:
+    """Load and parse the contract source (cached: it is read-only)."""
+    with path.open("rb") as handle:
+        return parse_contract(tomllib.load(handle))

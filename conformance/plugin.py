@@ -1,0 +1,127 @@
+"""The pytest plugin: `pytest --conformance-target URL` runs the suite against URL.
+
+Quiet by design (style.md 8): it only adds `--conformance-*` options and does nothing
+unless `--conformance-target` is given. `conformance run` registers `SuitePlugin`
+itself with a prepared `RunContext` (and the embedded reference when no target is set).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import __version__
+from conformance.errors import ConformanceError
+from conformance.results import exit_code, render_summary, write_results
+from conformance.run import Case, RunContext, cases
+from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings
+
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+SUITE_PATH = SUITE_DIR / "test_contract.py"
+PLUGIN_NAME = "conformance-suite"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "token endpoint conformance suite")
+    group.addoption("--conformance-config", dest="conformance_config", default=None,
+                    help="TOML file of conformance settings")
+    for name, text in FLAG_HELP.items():
+        flag = "--conformance-" + name.replace("_", "-")
+        if name in BOOL_SETTINGS:
+            group.addoption(flag, dest=f"conformance_{name}", action="store_true", default=None, help=text)
+        else:
+            group.addoption(flag, dest=f"conformance_{name}", default=None, help=text)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.has_plugin(PLUGIN_NAME) or not config.getoption("conformance_target", None):
+        return
+    flags = {name: config.getoption(f"conformance_{name}") for name in FLAG_HELP}
+    config_file = config.getoption("conformance_config")
+    try:
+        settings = load_settings(flags, Path(config_file) if config_file else None, os.environ)
+    except ConformanceError as error:
+        raise pytest.UsageError(str(error)) from None
+    assert settings.target is not None
+    context = RunContext(settings, settings.target)
+    config.pluginmanager.register(SuitePlugin(context, run_header(context)), PLUGIN_NAME)
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args = [str(SUITE_PATH)]  # the suite alone, not the caller's own tests
+
+
+def run_header(context: RunContext, **extra: Any) -> dict[str, Any]:
+    """What identifies a run; printed first and stored in every report."""
+    s = context.settings
+    return {
+        "target": s.target or f"embedded reference ({context.base_url})",
+        "base_url": context.base_url,
+        "token_path": s.token_path,
+        "edition": s.edition,
+        "strict": s.strict,
+        "suite_version": __version__,
+        **extra,
+    }
+
+
+class SuitePlugin:
+    """Feeds the suite module its cases and run, and writes the reports at the end."""
+
+    def __init__(self, context: RunContext, header: dict[str, Any]) -> None:
+        self.context = context
+        self.header = header
+        self._cases = cases(context.contract)
+        self._selected: list[Case] = []
+
+    @pytest.fixture(scope="session")
+    def conformance_run(self) -> RunContext:
+        return self.context
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "requirement_case" in metafunc.fixturenames:
+            metafunc.parametrize("requirement_case", self._cases, ids=[c.id for c in self._cases])
+
+    def pytest_report_header(self) -> list[str]:
+        h = self.header
+        return [f"conformance: target={h['target']} edition={h['edition']} token_path={h['token_path']}"]
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self._selected = [
+            item.callspec.params["requirement_case"]
+            for item in items
+            if hasattr(item, "callspec") and "requirement_case" in item.callspec.params
+        ]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        # Send every scenario the selected checks read before judging, concurrently.
+        names = {name for case in self._selected for name in self.context.scenarios_for(case)}
+        self.context.prepare(names)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        outcomes = self.context.outcomes
+        header = self.finish_header()
+        report_dir = Path(self.context.settings.report_dir)
+        write_results(report_dir / "results.json", outcomes, header)
+        if outcomes:
+            session.exitstatus = exit_code(outcomes)
+
+    def finish_header(self) -> dict[str, Any]:
+        ctx = self.context
+        return {
+            **self.header,
+            "requests_sent": ctx.sender.requests_sent,
+            "retries_honoured": ctx.sender.retries_honoured,
+            "wrong_password_attempts": ctx.wrong_password_attempts,
+            "wrong_password_cap": ctx.settings.wrong_password_cap,
+        }
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        terminalreporter.section("conformance summary")
+        terminalreporter.write_line(render_summary(self.context.outcomes, self.finish_header()))
+
+    def pytest_unconfigure(self) -> None:
+        self.context.close()

@@ -1,0 +1,149 @@
+"""The one redactor: every text or record that leaves memory passes through here.
+
+It knows the configured secrets (client secrets, user passwords) and learns every
+token and code the run sees. It redacts structurally (the Authorization header,
+secret form fields, secret JSON fields) and then literally (any known secret value,
+and its URL- and form-encoded spellings, wherever else it appears).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+import threading
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode
+
+from conformance.exchange import Exchange, RecordedRequest, RecordedResponse
+
+MASK = "[REDACTED]"
+# Field names whose values are secrets wherever they appear (form or JSON).
+SECRET_FIELDS = frozenset(
+    {"password", "client_secret", "code", "refresh_token", "access_token", "id_token", "token"}
+)
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+EVIDENCE_BODY_LIMIT = 4096
+MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
+
+
+class Redactor:
+    """Masks secrets; safe to share between threads."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+        for secret in secrets:
+            self.learn(secret)
+
+    def learn(self, value: str | None) -> None:
+        """Remember a secret value (and its encoded spellings) to mask from now on."""
+        if not value or len(value) < MIN_SECRET_LENGTH:
+            return
+        spellings = {value, quote(value, safe=""), quote_plus(value)}
+        spellings.add(base64.b64encode(value.encode()).decode())
+        with self._lock:
+            self._values.update(s for s in spellings if len(s) >= MIN_SECRET_LENGTH)
+
+    def learn_from_body(self, body: Any) -> None:
+        """Remember the secret fields of a parsed JSON response body."""
+        if isinstance(body, dict):
+            for key, value in body.items():
+                if key in SECRET_FIELDS and isinstance(value, str):
+                    self.learn(value)
+
+    def text(self, text: str) -> str:
+        """`text` with every known secret value masked (longest first)."""
+        with self._lock:
+            values = sorted(self._values, key=len, reverse=True)
+        for value in values:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+    def headers(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Headers with secret-bearing values masked, keeping the auth scheme visible."""
+        out = []
+        for name, value in headers:
+            if name.lower() in SECRET_HEADERS:
+                scheme = value.split(" ", 1)[0] if " " in value else ""
+                value = f"{scheme} {MASK}".strip()
+            out.append((name, self.text(value)))
+        return out
+
+    def body(self, body: bytes, media_type: str) -> str:
+        """A body as text for evidence, secret fields masked, truncated."""
+        text = body[:EVIDENCE_BODY_LIMIT].decode("utf-8", errors="replace")
+        if "json" in media_type or text.lstrip().startswith(("{", "[")):
+            text = self._json_text(text)
+        elif "x-www-form-urlencoded" in media_type:
+            text = self._form_text(text)
+        suffix = f"... [{len(body) - EVIDENCE_BODY_LIMIT} more bytes]" if len(body) > EVIDENCE_BODY_LIMIT else ""
+        return self.text(text) + suffix
+
+    def _json_text(self, text: str) -> str:
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return text
+        return json.dumps(_mask_json(parsed), ensure_ascii=False)
+
+    def _form_text(self, text: str) -> str:
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+        except ValueError:
+            return text
+        return urlencode([(k, MASK if k in SECRET_FIELDS else v) for k, v in pairs], safe="[]")
+
+    def request(self, request: RecordedRequest) -> dict[str, Any]:
+        media = (request.header("content-type") or "").lower()
+        return {
+            "method": request.method,
+            "url": self.text(request.url),
+            "headers": self.headers(request.headers),
+            "body": self.body(request.body, media),
+        }
+
+    def response(self, response: RecordedResponse) -> dict[str, Any]:
+        return {
+            "status": response.status,
+            "headers": self.headers(response.headers),
+            "body": self.body(response.body, response.media_type),
+            "truncated": response.truncated,
+            "elapsed_ms": round(response.elapsed_ms, 1),
+        }
+
+    def evidence(self, exchange: Exchange) -> dict[str, Any]:
+        """An exchange as a redacted, JSON-ready record with its curl reproduction."""
+        return {
+            "scenario": exchange.scenario,
+            "label": exchange.label,
+            "grant": exchange.grant,
+            "request": self.request(exchange.request),
+            "response": self.response(exchange.response) if exchange.response else None,
+            "transport_error": self.text(exchange.transport_error or "") or None,
+            "curl": self.curl(exchange.request),
+        }
+
+    def curl(self, request: RecordedRequest) -> str:
+        """A curl command reproducing `request`, with secrets left as shell variables."""
+        parts = ["curl", "-i", "-X", request.method, shlex.quote(self.text(request.url))]
+        for name, value in request.headers:
+            if name.lower() == "authorization":
+                value = value.split(" ", 1)[0] + " $CONFORMANCE_BASIC_CREDENTIALS"
+            elif name.lower() in SECRET_HEADERS:
+                value = MASK
+            parts += ["-H", shlex.quote(f"{name}: {self.text(value)}")]
+        if request.body:
+            media = (request.header("content-type") or "").lower()
+            parts += ["--data-binary", shlex.quote(self.body(request.body, media))]
+        return " ".join(parts)
+
+
+def _mask_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: MASK if k in SECRET_FIELDS and v else _mask_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_json(v) for v in value]
+    return value

@@ -1,0 +1,203 @@
+"""One run against one target: scenarios sent once, checks judged, outcomes recorded.
+
+`RunContext` owns the sender and caches each scenario's exchanges so that every check
+reading a scenario sees the same recording. `judge` turns one (requirement, grant)
+into an `Outcome`, which is the only thing the reports read.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from conformance.checks import ALL, CHECKS, CheckContext
+from conformance.contract import Contract, Requirement, load_contract
+from conformance.errors import ConfigError, ConformanceError, Failure, Skipped
+from conformance.exchange import Exchange
+from conformance.redact import Redactor
+from conformance.results import Outcome
+from conformance.scenarios import SCENARIOS
+from conformance.sender import Sender
+from conformance.settings import Settings
+
+AuthCodeSource = Callable[[], str]
+SCENARIO_WORKERS = 4
+EVIDENCE_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test item: a requirement, for one grant when it is checked per grant."""
+
+    requirement: Requirement
+    grant: str | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.requirement.id}:{self.grant}" if self.grant else self.requirement.id
+
+
+def cases(contract: Contract) -> list[Case]:
+    """Every (requirement, grant) the suite judges, in contract order."""
+    return [
+        Case(req, grant)
+        for req in contract.requirements
+        for grant in (req.grants or (None,))
+    ]
+
+
+def command_auth_code_source(command: str, timeout: float) -> AuthCodeSource:
+    """A source that runs CONFORMANCE_AUTH_CODE_COMMAND and reads the code from its stdout."""
+
+    def fetch() -> str:
+        try:
+            done = subprocess.run(shlex.split(command), capture_output=True, text=True,
+                                  timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ConfigError(f"auth_code_command could not run: {type(exc).__name__}",
+                              setting="auth_code_command") from None
+        code = done.stdout.strip()
+        if done.returncode != 0 or not code:
+            raise ConfigError(
+                f"auth_code_command exited {done.returncode} without printing a code.",
+                setting="auth_code_command",
+            )
+        return code
+
+    return fetch
+
+
+class RunContext:
+    """The state of one run. Thread-safe: scenarios may run concurrently."""
+
+    def __init__(self, settings: Settings, base_url: str,
+                 auth_code_source: AuthCodeSource | None = None,
+                 contract: Contract | None = None) -> None:
+        self.settings = settings
+        self.base_url = base_url
+        self.contract = contract or load_contract()
+        self.redactor = Redactor(settings.secrets())
+        self.sender = Sender(settings, self.redactor, base_url)
+        if auth_code_source is None and settings.auth_code_command:
+            auth_code_source = command_auth_code_source(settings.auth_code_command, settings.timeout * 3)
+        self._auth_code_source = auth_code_source
+        self._roles = settings.roles()
+        if auth_code_source is not None:
+            self._roles["auth_code"] = None
+        self._lock = threading.Lock()
+        self._scenario_locks = {name: threading.Lock() for name in SCENARIOS}
+        self._recorded: dict[str, list[Exchange] | BaseException] = {}
+        self.wrong_password_attempts = 0
+        self.outcomes: list[Outcome] = []
+        self.started = time.time()
+
+    # --- what scenarios call ------------------------------------------------------
+    def send(self, scenario: str, label: str, **kwargs: object) -> Exchange:
+        return self.sender.send(scenario, label, **kwargs)  # type: ignore[arg-type]
+
+    def take_wrong_password_attempt(self, scenario: str) -> None:
+        """Count one failed login of the configured user, or refuse past the lock-out cap."""
+        with self._lock:
+            if self.wrong_password_attempts >= self.settings.wrong_password_cap:
+                raise Skipped(
+                    f"the wrong-password cap ({self.settings.wrong_password_cap} per run, setting "
+                    f"wrong_password_cap) is reached; {scenario} would risk locking the user out"
+                )
+            self.wrong_password_attempts += 1
+
+    def fetch_auth_code(self) -> str:
+        if self._auth_code_source is None:
+            raise Skipped("needs CONFORMANCE_AUTH_CODE_COMMAND")
+        code = self._auth_code_source()
+        self.redactor.learn(code)
+        return code
+
+    # --- scenarios ------------------------------------------------------------------
+    def exchanges(self, name: str) -> list[Exchange]:
+        """The recording of scenario `name`, sending it the first time it is asked for."""
+        with self._scenario_locks[name]:
+            if name not in self._recorded:
+                self._recorded[name] = self._record(name)
+            recorded = self._recorded[name]
+        if isinstance(recorded, BaseException):
+            raise recorded
+        return recorded
+
+    def _record(self, name: str) -> list[Exchange] | BaseException:
+        scenario = SCENARIOS[name]
+        reason = self._roles.get(scenario.needs) if scenario.needs else None
+        if reason:
+            return Skipped(reason)
+        try:
+            return scenario.run(self)
+        except (Skipped, ConformanceError) as exc:
+            return exc
+
+    def prepare(self, names: Iterable[str]) -> None:
+        """Send the named scenarios concurrently, so latency overlaps."""
+        with ThreadPoolExecutor(max_workers=SCENARIO_WORKERS) as pool:
+            list(pool.map(self._exchanges_quietly, sorted(set(names))))
+
+    def _exchanges_quietly(self, name: str) -> None:
+        try:
+            self.exchanges(name)
+        except (Skipped, ConformanceError):
+            pass  # cached; the checks that read it report it
+
+    def scenarios_for(self, case: Case) -> tuple[str, ...]:
+        uses = CHECKS[case.requirement.id].uses
+        return tuple(SCENARIOS) if uses == ALL else uses
+
+    def _collect(self, case: Case) -> list[Exchange]:
+        collected: list[Exchange] = []
+        every = CHECKS[case.requirement.id].uses == ALL
+        for name in self.scenarios_for(case):
+            try:
+                collected += self.exchanges(name)
+            except Skipped:
+                if not every:
+                    raise
+        if case.grant:
+            collected = [e for e in collected if e.grant == case.grant]
+        return collected
+
+    # --- judging --------------------------------------------------------------------
+    def judge(self, case: Case) -> Outcome:
+        """Evaluate one case and record its outcome. ConformanceError propagates (an error)."""
+        requirement = case.requirement
+        edition = self.settings.edition
+        started = time.perf_counter()
+        exchanges: list[Exchange] = []
+        status, message = "passed", ""
+        try:
+            reason = self._roles.get(requirement.needs) if requirement.needs else None
+            if reason:
+                raise Skipped(reason)
+            exchanges = self._collect(case)
+            ctx = CheckContext(requirement.id, edition, self.contract, tuple(self.settings.secrets()),
+                               self.settings.strict_typing)
+            CHECKS[requirement.id].function(exchanges, ctx)
+        except Failure as failure:
+            status = "failed" if requirement.level(edition) == "MUST" or self.settings.strict else "warned"
+            message = self.redactor.text(failure.render())
+        except Skipped as skipped:
+            status, message = "skipped", self.redactor.text(str(skipped))
+        except ConformanceError as error:
+            status, message = "error", self.redactor.text(f"{type(error).__name__}: {error}")
+        outcome = Outcome(
+            requirement_id=requirement.id, level=requirement.level(edition), grant=case.grant,
+            edition=edition, outcome=status, message=message, summary=requirement.summary,
+            evidence=[self.redactor.evidence(e) for e in exchanges[:EVIDENCE_LIMIT]],
+            duration_s=time.perf_counter() - started,
+        )
+        with self._lock:
+            self.outcomes.append(outcome)
+        return outcome
+
+    def close(self) -> None:
+        self.sender.close()

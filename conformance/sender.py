@@ -1,0 +1,213 @@
+"""The one place that sends requests to the target.
+
+It builds requests (Basic credentials encoded per RFC 6749 2.3.1, a fresh
+transactionId, the institutionId), applies the timeout, the response size cap, the
+request budget and the rate limit, honours 429/503 Retry-After, and records every
+request as an `Exchange`. It never follows redirects: a redirect must not carry the
+client's Basic credentials to another host.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote_plus, urlencode
+
+import httpx
+
+from conformance.errors import BudgetExhausted
+from conformance.exchange import Exchange, RecordedRequest, RecordedResponse
+from conformance.redact import Redactor
+from conformance.settings import Client, Settings
+
+FORM = "application/x-www-form-urlencoded"
+RETRY_STATUSES = frozenset({429, 503})
+MAX_RETRIES = 3
+MAX_RETRY_WAIT = 10.0
+
+
+class _Default:
+    """Marks 'use the configured value' for an argument where None means 'omit'."""
+
+
+DEFAULT: Any = _Default()
+
+
+def basic_credentials(client: Client) -> str:
+    """`Basic base64(urlenc(id) ":" urlenc(secret))`, RFC 6749 2.3.1."""
+    raw = f"{quote_plus(client.client_id)}:{quote_plus(client.client_secret)}"
+    return "Basic " + base64.b64encode(raw.encode("utf-8")).decode("ascii")
+
+
+def new_transaction_id() -> str:
+    return str(uuid.uuid4())
+
+
+def retry_after_seconds(value: str | None, attempt: int) -> float:
+    """Seconds to wait before retrying: Retry-After when it is a number, else backoff."""
+    if value is not None and value.strip().isdigit():
+        return min(float(value.strip()), MAX_RETRY_WAIT)
+    return min(0.5 * 2**attempt, MAX_RETRY_WAIT)
+
+
+class Sender:
+    """Sends and records; thread-safe, so scenarios may run concurrently."""
+
+    def __init__(self, settings: Settings, redactor: Redactor, base_url: str) -> None:
+        self.settings = settings
+        self.redactor = redactor
+        self._client = httpx.Client(
+            base_url=base_url,
+            timeout=settings.timeout,
+            follow_redirects=False,
+            verify=not settings.insecure,
+            limits=httpx.Limits(max_connections=settings.concurrency + 10),
+        )
+        self._lock = threading.Lock()
+        self._sent = 0
+        self._next_slot = 0.0
+        self.retries_honoured = 0
+
+    @property
+    def requests_sent(self) -> int:
+        return self._sent
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _take_slot(self) -> None:
+        """Count the request against the budget and wait for the rate limit."""
+        with self._lock:
+            if self._sent >= self.settings.max_requests:
+                raise BudgetExhausted(
+                    f"The request budget of {self.settings.max_requests} is spent "
+                    "(setting max_requests)."
+                )
+            self._sent += 1
+            wait = 0.0
+            if self.settings.rate_limit > 0:
+                now = time.monotonic()
+                slot = max(now, self._next_slot)
+                self._next_slot = slot + 1.0 / self.settings.rate_limit
+                wait = slot - now
+        if wait > 0:
+            time.sleep(wait)
+
+    def build_headers(
+        self,
+        *,
+        auth: Client | str | None,
+        transaction_id: str | None,
+        institution: str | None,
+        content_type: str | None,
+        extra: Sequence[tuple[str, str | bytes]] = (),
+    ) -> list[tuple[str, str | bytes]]:
+        headers: list[tuple[str, str | bytes]] = []
+        if auth is not None:
+            headers.append(("Authorization", auth if isinstance(auth, str) else basic_credentials(auth)))
+        if transaction_id is not None:
+            headers.append(("transactionId", transaction_id))
+        if institution is not None:
+            headers.append(("institutionId", institution))
+        if content_type is not None:
+            headers.append(("Content-Type", content_type))
+        return headers + list(extra)
+
+    def send(
+        self,
+        scenario: str,
+        label: str,
+        *,
+        form: Sequence[tuple[str, str]] | dict[str, str] | None = None,
+        body: bytes | None = None,
+        method: str = "POST",
+        path: str | None = None,
+        operation: str = "token",
+        params: dict[str, str] | None = None,
+        auth: Any = DEFAULT,
+        transaction_id: Any = DEFAULT,
+        institution: Any = DEFAULT,
+        content_type: Any = DEFAULT,
+        extra_headers: Sequence[tuple[str, str | bytes]] = (),
+        grant: str | None = None,
+        expects: str | None = None,
+    ) -> Exchange:
+        """Send one request and record it. Arguments left DEFAULT take the configured value;
+        None leaves the header out."""
+        if form is not None:
+            items = list(form.items()) if isinstance(form, dict) else list(form)
+            body = urlencode(items).encode("utf-8")
+        headers = self.build_headers(
+            auth=self.settings.client() if auth is DEFAULT else auth,
+            transaction_id=new_transaction_id() if transaction_id is DEFAULT else transaction_id,
+            institution=self.settings.institution_id if institution is DEFAULT else institution,
+            content_type=FORM if content_type is DEFAULT else content_type,
+            extra=extra_headers,
+        )
+        path = path or (self.settings.revoke_path if operation == "revoke" else self.settings.token_path)
+        request = self._client.build_request(
+            method, path, headers=headers, content=body or b"", params=params
+        )
+        recorded = RecordedRequest(
+            method=method,
+            url=str(request.url),
+            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw),
+            body=body or b"",
+        )
+        response, error = self._send_with_retries(request)
+        return Exchange(scenario, label, recorded, response, grant=grant, expects=expects,
+                        transport_error=error, operation=operation)
+
+    def _send_with_retries(
+        self, request: httpx.Request
+    ) -> tuple[RecordedResponse | None, str | None]:
+        for attempt in range(MAX_RETRIES + 1):
+            self._take_slot()
+            response, error = self._send_once(request)
+            retryable = response is not None and response.status in RETRY_STATUSES
+            if not retryable or attempt == MAX_RETRIES:
+                return response, error
+            assert response is not None
+            if response.status == 503 and response.header("retry-after") is None:
+                return response, error  # a plain 503 is an answer, not back-pressure
+            self.retries_honoured += 1
+            time.sleep(retry_after_seconds(response.header("retry-after"), attempt))
+        raise AssertionError("unreachable")
+
+    def _send_once(self, request: httpx.Request) -> tuple[RecordedResponse | None, str | None]:
+        started = time.perf_counter()
+        try:
+            response = self._client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}"
+        try:
+            body, truncated = self._read_capped(response)
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__} while reading the body: {exc}"
+        finally:
+            response.close()
+        recorded = RecordedResponse(
+            status=response.status_code,
+            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw),
+            body=body,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+            truncated=truncated,
+        )
+        self.redactor.learn_from_body(recorded.json())
+        return recorded, None
+
+    def _read_capped(self, response: httpx.Response) -> tuple[bytes, bool]:
+        """Read at most max_response_bytes, so a hostile target cannot exhaust memory."""
+        limit = self.settings.max_response_bytes
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                return b"".join(chunks)[:limit], True
+        return b"".join(chunks), False

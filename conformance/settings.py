@@ -1,0 +1,233 @@
+"""Settings: one frozen record built from flags, a TOML file and CONFORMANCE_* variables.
+
+Precedence: a flag beats the file, the file beats the environment, the environment
+beats the default. Every setting has one name used three ways: `--token-path` (flag),
+`token_path` (TOML key), `CONFORMANCE_TOKEN_PATH` (environment). Secrets have no flag:
+they come from the file or the environment, so they never sit in shell history.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.contract import EDITIONS
+from conformance.errors import ConfigError
+
+ENV_PREFIX = "CONFORMANCE_"
+SECRET_SETTINGS = frozenset(
+    {"client_secret", "password", "second_client_secret", "restricted_client_secret",
+     "special_client_secret"}
+)
+INT_SETTINGS = frozenset(
+    {"max_requests", "wrong_password_cap", "concurrency", "max_response_bytes"}
+)
+FLOAT_SETTINGS = frozenset({"timeout", "rate_limit"})
+BOOL_SETTINGS = frozenset({"strict", "strict_typing", "insecure"})
+
+
+@dataclass(frozen=True)
+class Client:
+    """A client's credentials; the secret never shows in repr()."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know. `target` None means the embedded reference."""
+
+    target: str | None = None
+    token_path: str = "/oauth2/v1/token"
+    revoke_path: str = "/oauth2/v1/revoke"  # "" turns revocation checks off (skipped)
+    edition: str = "1.3.1"
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    institution_id: str | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    second_client_id: str | None = None
+    second_client_secret: str | None = field(default=None, repr=False)
+    restricted_client_id: str | None = None
+    restricted_client_secret: str | None = field(default=None, repr=False)
+    special_client_id: str | None = None
+    special_client_secret: str | None = field(default=None, repr=False)
+    auth_code_command: str | None = None
+    report_dir: str = "reports"
+    strict: bool = False
+    strict_typing: bool = False
+    insecure: bool = False
+    timeout: float = 10.0
+    max_requests: int = 2000
+    rate_limit: float = 0.0  # requests per second; 0 means unlimited
+    wrong_password_cap: int = 2
+    concurrency: int = 50
+    max_response_bytes: int = 1_048_576
+
+    def client(self, role: str = "") -> Client | None:
+        """The credentials of `role` ('' main, 'second', 'restricted', 'special')."""
+        prefix = f"{role}_" if role else ""
+        client_id = getattr(self, f"{prefix}client_id")
+        secret = getattr(self, f"{prefix}client_secret")
+        return Client(client_id, secret) if client_id and secret is not None else None
+
+    def secrets(self) -> list[str]:
+        """Every configured secret value, for the redactor."""
+        return [v for name in sorted(SECRET_SETTINGS) if (v := getattr(self, name))]
+
+    def roles(self) -> dict[str, str | None]:
+        """Each optional role, mapped to None when configured or to the reason it is not."""
+        def missing(*names: str) -> str | None:
+            absent = [ENV_PREFIX + n.upper() for n in names if not getattr(self, n)]
+            return f"needs {' and '.join(absent)}" if absent else None
+
+        return {
+            "second_client": missing("second_client_id", "second_client_secret"),
+            "restricted_client": missing("restricted_client_id", "restricted_client_secret"),
+            "special_client": missing("special_client_id", "special_client_secret"),
+            "auth_code": missing("auth_code_command"),
+            "revocation": None if self.revoke_path else "revocation is off (revoke_path is empty)",
+        }
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
+
+# The settings that have a flag (`--name-with-dashes` on the CLI, `--conformance-...` in
+# pytest), with their help. Secrets are deliberately absent.
+FLAG_HELP: dict[str, str] = {
+    "target": "base URL of the target (default: the embedded reference)",
+    "token_path": "path of the token endpoint (default /oauth2/v1/token)",
+    "revoke_path": "path of the revocation endpoint; empty turns revocation checks off",
+    "edition": "contract edition: 1.3.1 (default) or 1.11.0",
+    "client_id": "the main client's id (its secret: CONFORMANCE_CLIENT_SECRET or the config file)",
+    "institution_id": "the institutionId the client belongs to",
+    "username": "the digital-banking user (password: CONFORMANCE_PASSWORD or the config file)",
+    "report_dir": "where reports are written (default reports/)",
+    "strict": "SHOULD failures fail the run too",
+    "strict_typing": "flag expires_in types the edition does not document",
+    "insecure": "do not verify the target's TLS certificate",
+    "timeout": "seconds per request (default 10)",
+    "max_requests": "request budget for the run (default 2000)",
+    "rate_limit": "requests per second, 0 for unlimited (default 0)",
+    "wrong_password_cap": "wrong-password attempts against the user per run (default 2)",
+    "concurrency": "concurrent requests in the correlation check (default 50)",
+}
+
+
+def _describe(name: str) -> str:
+    flag = "" if name in SECRET_SETTINGS else f"--{name.replace('_', '-')}, "
+    return f"{flag}{ENV_PREFIX}{name.upper()} or '{name}' in the config file"
+
+
+def _suggest(value: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _coerce(name: str, value: Any) -> Any:
+    try:
+        if name in BOOL_SETTINGS:
+            if isinstance(value, str):
+                if value.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+                    raise ValueError(value)
+                return value.lower() in {"1", "true", "yes"}
+            return bool(value)
+        if name in INT_SETTINGS:
+            number: int | float = int(value)
+        elif name in FLOAT_SETTINGS:
+            number = float(value)
+        else:
+            return None if value is None else str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"Setting {name} has an invalid value {value!r}.\n\nSet {_describe(name)}.",
+            setting=name,
+        ) from None
+    if number < 0 or (name in INT_SETTINGS - {"wrong_password_cap"} and number == 0):
+        raise ConfigError(f"Setting {name} must be positive, got {value!r}.", setting=name)
+    return number
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The settings of a TOML file; unknown keys are errors with a suggestion."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Config file {path} does not exist (--config).", setting="config") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {path} is not valid TOML: {exc}", setting="config") from None
+    data = data.get("conformance", data)  # accept a [conformance] table or top-level keys
+    for key in data:
+        if key not in SETTING_NAMES:
+            raise ConfigError(
+                f"Unknown setting {key!r} in {path}{_suggest(key, SETTING_NAMES)}",
+                setting=key,
+            )
+    return dict(data)
+
+
+def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The CONFORMANCE_* variables that name settings."""
+    found = {}
+    for name in SETTING_NAMES:
+        value = environ.get(ENV_PREFIX + name.upper())
+        if value is not None and value != "":
+            found[name] = value
+    return found
+
+
+def validate(settings: Settings) -> Settings:
+    """Reject values no run could use, naming the setting to fix."""
+    if settings.edition not in EDITIONS:
+        raise ConfigError(
+            f"Unknown edition {settings.edition!r}{_suggest(settings.edition, EDITIONS)}\n\n"
+            f"Expected: one of {', '.join(EDITIONS)}. Set {_describe('edition')}.",
+            setting="edition",
+        )
+    if settings.target is not None:
+        parts = urlsplit(settings.target)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ConfigError(
+                f"Target {settings.target!r} is not an http(s) URL.\n\nSet {_describe('target')}.",
+                setting="target",
+            )
+        required = ("client_id", "client_secret", "institution_id", "username", "password")
+        missing = [n for n in required if not getattr(settings, n)]
+        if missing:
+            raise ConfigError(
+                "A target needs credentials: missing "
+                + ", ".join(ENV_PREFIX + n.upper() for n in missing)
+                + ".\n\nSet them in the environment or the config file (--config).",
+                setting=missing[0],
+            )
+    for path_name in ("token_path", "revoke_path"):
+        value = getattr(settings, path_name)
+        if value and not value.startswith("/"):
+            raise ConfigError(f"{path_name} must start with '/', got {value!r}.", setting=path_name)
+    return settings
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge the three sources (flags > file > environment > defaults) and validate."""
+    merged: dict[str, Any] = read_environment(os.environ if environ is None else environ)
+    if config_path is not None:
+        merged.update(read_config_file(config_path))
+    merged.update({k: v for k, v in (flags or {}).items() if v is not None})
+    for key in merged:
+        if key not in SETTING_NAMES:
+            raise ConfigError(f"Unknown setting {key!r}{_suggest(key, SETTING_NAMES)}", setting=key)
+    values = {k: _coerce(k, v) for k, v in merged.items()}
+    if "target" in values and values["target"]:
+        values["target"] = values["target"].rstrip("/")
+    return validate(replace(Settings(), **values))
