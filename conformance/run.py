@@ -199,5 +199,11 @@ class RunContext:
             self.outcomes.append(outcome)
         return outcome
 
+    def judge_all(self, selected: Iterable[Case] | None = None) -> list[Outcome]:
+        """Judge every case (or `selected`) without pytest; used by tests and benchmarks."""
+        chosen = list(cases(self.contract) if selected is None else selected)
+        self.prepare(name for case in chosen for name in self.scenarios_for(case))
+        return [self.judge(case) for case in chosen]
+
     def close(self) -> None:
         self.sender.close()

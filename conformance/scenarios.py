@@ -86,6 +86,22 @@ def auth_special(ctx: RunContext) -> list[Exchange]:
 
 # --- the correlation header ----------------------------------------------------
 
+@scenario("txid_echo")
+def txid_echo(ctx: RunContext) -> list[Exchange]:
+    """One request at a time, nothing else in flight: a 200, a 401, a 400 and a revocation."""
+    with ctx.sender.gate.exclusive():
+        sent = [
+            ctx.send("txid_echo", "token", form=cc_form(), grant=CC),
+            ctx.send("txid_echo", "no-auth", form=cc_form(), auth=None, grant=CC, expects="AUTH-MISSING"),
+            ctx.send("txid_echo", "unsupported-grant", form={"grant_type": "implicit"},
+                     expects="GRANT-UNSUPPORTED"),
+        ]
+        if ctx.settings.revoke_path:
+            sent.append(ctx.send("txid_echo", "revoke-unknown", method="DELETE", operation="revoke",
+                                 form={"token": _random("never-issued")}, institution=None))
+    return sent
+
+
 @scenario("txid_missing")
 def txid_missing(ctx: RunContext) -> list[Exchange]:
     return [ctx.send("txid_missing", "no-header", form=cc_form(), transaction_id=None, grant=CC,

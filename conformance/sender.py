@@ -13,7 +13,8 @@ import base64
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -54,6 +55,50 @@ def retry_after_seconds(value: str | None, attempt: int) -> float:
     return min(0.5 * 2**attempt, MAX_RETRY_WAIT)
 
 
+class Gate:
+    """Lets requests fly concurrently, except while one thread holds it exclusively.
+
+    Some rules are about one request alone (D2: the echo of transactionId); the
+    exclusive section sends those with nothing else in flight, so cross-talk between
+    concurrent requests (D23) cannot be mistaken for them.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._owner: int | None = None
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cond:
+            while self._owner is not None and self._owner != me:
+                self._cond.wait()
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cond:
+            while self._owner is not None:
+                self._cond.wait()
+            self._owner = me
+            while self._in_flight:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._owner = None
+                self._cond.notify_all()
+
+
 class Sender:
     """Sends and records; thread-safe, so scenarios may run concurrently."""
 
@@ -71,6 +116,7 @@ class Sender:
         self._sent = 0
         self._next_slot = 0.0
         self.retries_honoured = 0
+        self.gate = Gate()
 
     @property
     def requests_sent(self) -> int:
@@ -167,7 +213,8 @@ class Sender:
     ) -> tuple[RecordedResponse | None, str | None]:
         for attempt in range(MAX_RETRIES + 1):
             self._take_slot()
-            response, error = self._send_once(request)
+            with self.gate.shared():
+                response, error = self._send_once(request)
             retryable = response is not None and response.status in RETRY_STATUSES
             if not retryable or attempt == MAX_RETRIES:
                 return response, error

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 from conformance.checks._registry import ALL, CheckContext, check, outcome, require_any
+from conformance.errors import Skipped
 from conformance.exchange import Exchange
 
 DOCUMENTED_OPERATIONS = ("token", "revoke")
@@ -62,9 +63,13 @@ def _judged(exchanges: Sequence[Exchange]) -> list[Exchange]:
     ]
 
 
-@check("TXID-ECHO", uses=ALL)
+@check("TXID-ECHO", uses=("txid_echo",))
 def ensure_transaction_id_echoed(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
-    """A response's transactionId equals the valid one its request carried."""
+    """A response's transactionId equals the valid one its request carried.
+
+    Judged on requests sent with nothing else in flight: a mismatch under concurrency is
+    TXID-CONCURRENT's (D23), not this rule's.
+    """
     require_any(_judged(exchanges), "no response carried a transactionId to compare (see TXID-PRESENT)")
     mismatches = _echo_mismatches(exchanges)
     if mismatches:
@@ -76,12 +81,17 @@ def ensure_transaction_id_echoed(exchanges: Sequence[Exchange], ctx: CheckContex
         )
 
 
-@check("TXID-CONCURRENT", uses=("txid_concurrent",))
+@check("TXID-CONCURRENT", uses=("txid_concurrent", "txid_echo"))
 def ensure_transaction_id_own_under_concurrency(
     exchanges: Sequence[Exchange], ctx: CheckContext
 ) -> None:
     """Under concurrent requests each response's transactionId is its own request's."""
-    judged = require_any(_judged(exchanges), "no concurrent response carried a transactionId")
+    # Judged against a baseline: a target that does not echo even one request at a time
+    # breaks D2 (TXID-ECHO), which says nothing about concurrency.
+    if _echo_mismatches([e for e in exchanges if e.scenario == "txid_echo"]):
+        raise Skipped("responses do not echo transactionId even one at a time (see TXID-ECHO)")
+    concurrent = [e for e in exchanges if e.scenario == "txid_concurrent"]
+    judged = require_any(_judged(concurrent), "no concurrent response carried a transactionId")
     mismatches = _echo_mismatches(judged)
     if mismatches:
         exchange, received = mismatches[0]

@@ -1,0 +1,131 @@
+"""The `conformance` command, run as a user runs it: a real process, real HTTP, real files."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conformance.embedded import role_settings
+from conformance.reference import ReferenceServer, default_accounts
+from conformance.run import cases
+from conformance.contract import load_contract
+
+pytestmark = pytest.mark.slow
+
+
+def conformance(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})}, check=False)
+
+
+def reference_env(accounts_roles: dict[str, str]) -> dict[str, str]:
+    return {f"CONFORMANCE_{k.upper()}": v for k, v in accounts_roles.items()}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_run__embedded_reference_passes_and_writes_reports(tmp_path: Path) -> None:
+    done = conformance("run", "--report-dir", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Conformance PASS" in done.stdout
+    assert "Repeat this run with: conformance run --edition 1.3.1" in done.stdout
+    suite = ET.parse(tmp_path / "out" / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    testcases = suite.findall("testcase")
+    assert len(testcases) == len(cases(load_contract()))
+    assert int(suite.get("failures", "0")) == 0 and int(suite.get("errors", "0")) == 0
+    properties = {p.get("name"): p.get("value") for p in testcases[0].iter("property")}
+    assert {"requirement", "level", "edition", "grant", "outcome"} <= set(properties)
+    assert (tmp_path / "out" / "results.json").exists()
+
+
+def test_run__other_edition_passes() -> None:
+    done = conformance("run", "--edition", "1.11.0", "--report-dir", "r")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "edition 1.11.0" in done.stdout
+
+
+def test_run__faulty_target_exits_1_naming_the_requirement() -> None:
+    accounts = default_accounts()
+    with ReferenceServer(accounts=accounts, faults=frozenset({"token-type-mac"})) as server:
+        done = conformance("run", "--target", server.url, env=reference_env(role_settings(accounts)))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAILED  MUST   RESP-TOKEN-TYPE:client_credentials" in done.stdout
+    assert "CODE-SUCCESS:authorization_code: needs CONFORMANCE_AUTH_CODE_COMMAND" in done.stdout
+
+
+def test_run__unreachable_target_exits_2_fast_naming_url_and_setting() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    done = conformance("run", "--target", url, env=reference_env(role_settings(default_accounts())))
+    assert time.monotonic() - started < 10
+    assert done.returncode == 2
+    assert url in done.stderr and "CONFORMANCE_TARGET" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("run", "--edition", "1.3"), "did you mean '1.3.1'"),
+        (("run", "--target", "http://x.test"), "CONFORMANCE_CLIENT_ID"),
+        (("run", "--config", "missing.toml"), "missing.toml does not exist"),
+        (("spec", "diff", "missing.yaml"), "missing.yaml"),
+    ],
+)
+def test_bad_configuration__exit_2_with_a_message_naming_the_setting(args: tuple[str, ...], fragment: str) -> None:
+    done = conformance(*args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert fragment in done.stderr
+
+
+def test_run_help__documents_exit_codes() -> None:
+    done = conformance("run", "--help")
+    assert done.returncode == 0
+    for line in ("0  every MUST requirement holds", "1  a MUST requirement failed",
+                 "2  the suite could not run"):
+        assert line in done.stdout
+
+
+def test_pytest_plugin__runs_the_suite_against_a_target(tmp_path: Path) -> None:
+    accounts = default_accounts()
+    with ReferenceServer(accounts=accounts) as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "--conformance-target", server.url,
+             "--conformance-report-dir", str(tmp_path / "r"), "-q", "-p", "no:randomly"],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
+            env={**os.environ, **reference_env(role_settings(accounts))},
+        )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "conformance summary" in done.stdout
+    assert (tmp_path / "r" / "results.json").exists()
+
+
+def test_serve__prints_the_credentials_it_accepts_and_answers() -> None:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        done = conformance("run", "--target", f"http://127.0.0.1:{port}",
+                           env=reference_env(role_settings(default_accounts())))
+        assert done.returncode == 0, done.stdout + done.stderr
+    finally:
+        process.terminate()
+        out, _ = process.communicate(timeout=10)
+    assert "conformance-client" in out

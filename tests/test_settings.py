@@ -1,0 +1,143 @@
+"""Settings: precedence, errors that name the setting, roles, and the lock-out cap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.errors import ConfigError, Skipped
+from conformance.settings import Settings, load_settings
+from tests.fixtures.targets import reference_context
+
+CREDENTIALS = {
+    "CONFORMANCE_CLIENT_ID": "env-client",
+    "CONFORMANCE_CLIENT_SECRET": "env-secret-value",
+    "CONFORMANCE_INSTITUTION_ID": "00016",
+    "CONFORMANCE_USERNAME": "env-user",
+    "CONFORMANCE_PASSWORD": "env-password",
+}
+
+
+def test_precedence__flag_beats_file_beats_environment(tmp_path: Path) -> None:
+    config = tmp_path / "conformance.toml"
+    config.write_text('target = "http://file.test"\ntoken_path = "/file/token"\nedition = "1.11.0"\n')
+    environ = {**CREDENTIALS, "CONFORMANCE_TARGET": "http://env.test", "CONFORMANCE_TOKEN_PATH": "/env",
+               "CONFORMANCE_TIMEOUT": "3.5"}
+    settings = load_settings({"target": "http://flag.test/"}, config, environ)
+    assert settings.target == "http://flag.test"  # flag, trailing slash dropped
+    assert settings.token_path == "/file/token"  # file beats environment
+    assert settings.edition == "1.11.0"
+    assert settings.timeout == 3.5  # environment beats default
+    assert settings.client_id == "env-client"
+
+
+def test_defaults__embedded_reference_needs_no_setting() -> None:
+    settings = load_settings({}, None, {})
+    assert settings.target is None
+    assert settings.token_path == "/oauth2/v1/token"
+    assert settings.wrong_password_cap == 2
+
+
+def test_file__accepts_a_conformance_table(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[conformance]\nrate_limit = 5\nstrict = true\n')
+    settings = load_settings({}, config, {})
+    assert (settings.rate_limit, settings.strict) == (5.0, True)
+
+
+@pytest.mark.parametrize(
+    ("flags", "environ", "setting", "fragment"),
+    [
+        ({"edition": "1.3"}, {}, "edition", "did you mean '1.3.1'"),
+        ({"target": "ftp://x.test"}, CREDENTIALS, "target", "not an http(s) URL"),
+        ({"target": "http://x.test"}, {}, "client_id", "CONFORMANCE_CLIENT_SECRET"),
+        ({"timeout": "soon"}, {}, "timeout", "CONFORMANCE_TIMEOUT"),
+        ({"max_requests": "0"}, {}, "max_requests", "must be positive"),
+        ({"token_path": "oauth/token"}, {}, "token_path", "must start with '/'"),
+        ({}, {"CONFORMANCE_STRICT": "maybe"}, "strict", "invalid value"),
+    ],
+)
+def test_bad_values__config_error_names_the_setting(
+    flags: dict[str, str], environ: dict[str, str], setting: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(flags, None, environ)
+    assert caught.value.setting == setting
+    assert fragment in str(caught.value)
+
+
+def test_file__unknown_key_suggests_the_closest(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('clinet_id = "x"\n')
+    with pytest.raises(ConfigError, match="did you mean 'client_id'"):
+        load_settings({}, config, {})
+
+
+def test_file__missing_or_invalid_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings({}, tmp_path / "nope.toml", {})
+    bad = tmp_path / "bad.toml"
+    bad.write_text("target = \n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings({}, bad, {})
+
+
+def test_secrets__never_in_repr() -> None:
+    settings = load_settings({}, None, {**CREDENTIALS, "CONFORMANCE_SECOND_CLIENT_SECRET": "second-secret"})
+    assert "env-secret-value" not in repr(settings)
+    assert "env-password" not in repr(settings)
+    assert "second-secret" not in repr(settings)
+
+
+def test_roles__each_missing_role_has_a_reason() -> None:
+    roles = Settings(revoke_path="").roles()
+    assert roles["second_client"] == "needs CONFORMANCE_SECOND_CLIENT_ID and CONFORMANCE_SECOND_CLIENT_SECRET"
+    assert roles["restricted_client"] and "RESTRICTED" in roles["restricted_client"]
+    assert roles["auth_code"] == "needs CONFORMANCE_AUTH_CODE_COMMAND"
+    assert roles["revocation"] and "revoke_path" in roles["revocation"]
+
+
+def test_missing_roles__checks_are_skipped_with_their_reason() -> None:
+    with reference_context(second_client_id=None, restricted_client_id=None, special_client_id=None,
+                           revoke_path="", with_auth_codes=False) as context:
+        outcomes = {o.case_id: o for o in context.judge_all()}
+    expected = {
+        "REFRESH-FOREIGN:refresh_token": "SECOND_CLIENT",
+        "CLIENT-GRANT-FORBIDDEN:password": "RESTRICTED_CLIENT",
+        "AUTH-SPECIAL-CHARS": "SPECIAL_CLIENT",
+        "CODE-SUCCESS:authorization_code": "AUTH_CODE_COMMAND",
+        "CODE-REUSE:authorization_code": "AUTH_CODE_COMMAND",
+        "REVOKE-SUCCESS": "revoke_path",
+        "REFRESH-REVOKED:refresh_token": "revoke_path",
+    }
+    for case_id, fragment in expected.items():
+        assert outcomes[case_id].outcome == "skipped", case_id
+        assert fragment in outcomes[case_id].message, (case_id, outcomes[case_id].message)
+    assert not [o for o in outcomes.values() if o.outcome in {"failed", "error"}]
+
+
+def test_lockout_cap__wrong_password_attempts_stop_at_the_cap() -> None:
+    with reference_context(wrong_password_cap=1) as context:
+        outcomes = {o.case_id: o for o in context.judge_all()}
+        assert context.wrong_password_attempts == 1
+    # password_missing_fields took the only allowed attempt; password_wrong is skipped
+    assert outcomes["PASSWORD-WRONG:password"].outcome == "skipped"
+    assert "wrong-password cap (1" in outcomes["PASSWORD-WRONG:password"].message
+
+
+def test_lockout_cap__zero_sends_no_wrong_password() -> None:
+    with reference_context(wrong_password_cap=0) as context:
+        with pytest.raises(Skipped, match="cap"):
+            context.take_wrong_password_attempt("test")
+        context.judge_all()
+        bodies = [e.request.body for name in ("password_wrong", "password_missing_fields")
+                  for e in _recorded(context, name)]
+    assert all(b"Wrong-Passw0rd" not in body for body in bodies)
+
+
+def _recorded(context, name):  # type: ignore[no-untyped-def]
+    try:
+        return context.exchanges(name)
+    except Skipped:
+        return []
