@@ -1,0 +1,37 @@
+"""Sessions: `nox -s tests`, `nox -s lint`, `nox -s conformance`, `nox -s spec`."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The project's own tests."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff and mypy --strict on the package."""
+    session.install("-e", ".[test,dev]")
+    session.run("ruff", "check", "conformance", "tests")
+    session.run("mypy", "conformance")
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """The main job: the suite against the embedded reference (or posargs, e.g. --target URL)."""
+    session.install("-e", ".")
+    session.run("conformance", "run", *session.posargs)
+
+
+@nox.session
+def spec(session: nox.Session) -> None:
+    """Regenerate the committed OpenAPI documents from specs/contract.toml."""
+    session.install("-e", ".")
+    session.run("conformance", "spec", "build")
