@@ -26,8 +26,12 @@ settings come from flags, then the --config TOML file, then CONFORMANCE_* variab
 
 
 def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    run = commands.add_parser("run", help="run the suite (default target: the embedded reference)",
-                              epilog=RUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = commands.add_parser(
+        "run",
+        help="run the suite (default target: the embedded reference)",
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("--config", type=Path, help="TOML file of settings")
     for name, text in FLAG_HELP.items():
         flag = "--" + name.replace("_", "-")
@@ -39,7 +43,9 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = commands.add_parser("serve", help="serve the reference target as a local sandbox stand-in")
+    serve = commands.add_parser(
+        "serve", help="serve the reference target as a local sandbox stand-in"
+    )
     serve.add_argument("--port", type=int, default=8400)
     serve.add_argument("--edition", choices=EDITIONS, default=DEFAULT_EDITION)
     serve.add_argument("--accounts", type=Path, help="TOML file of institutions, clients and users")
@@ -48,7 +54,9 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _add_spec(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     spec = commands.add_parser("spec", help="the OpenAPI document: build it, diff it")
     actions = spec.add_subparsers(dest="spec_command", required=True)
-    build = actions.add_parser("build", help="write specs/openapi-<edition>.yaml from specs/contract.toml")
+    build = actions.add_parser(
+        "build", help="write specs/openapi-<edition>.yaml from specs/contract.toml"
+    )
     build.add_argument("--edition", choices=EDITIONS, default=None, help="default: every edition")
     diff = actions.add_parser("diff", help="compare our document with a vendor OpenAPI document")
     diff.add_argument("vendor", type=Path)

@@ -134,9 +134,7 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise ConfigError(f"contract: duplicate requirement ids {duplicates}", setting="contract")
-    codes = tuple(
-        ErrorCode(c["code"], c["message"], dict(c["status"])) for c in raw["error_code"]
-    )
+    codes = tuple(ErrorCode(c["code"], c["message"], dict(c["status"])) for c in raw["error_code"])
     return Contract(raw=raw, requirements=requirements, error_codes=codes)
 
 

@@ -18,7 +18,7 @@ import httpx
 from conformance.errors import ConformanceError
 from conformance.reference import Accounts, ReferenceServer, default_accounts
 from conformance.sender import basic_credentials
-from conformance.settings import Client, Settings
+from conformance.settings import Settings
 
 AUTHORIZE_PATH = "/reference/v1/authorize"
 
@@ -27,12 +27,17 @@ def role_settings(accounts: Accounts) -> dict[str, str]:
     """The settings naming the reference's clients and user, one per role."""
     main, *others = accounts.clients
     user = next(u for u in accounts.users if u.institution_id == main.institution_id)
-    second = next(c for c in others if "password" in c.grants and c.client_id == quote_plus(c.client_id))
+    second = next(
+        c for c in others if "password" in c.grants and c.client_id == quote_plus(c.client_id)
+    )
     restricted = next(c for c in others if "password" not in c.grants)
     special = next(c for c in others if c.client_id != quote_plus(c.client_id))
     values = {
-        "client_id": main.client_id, "client_secret": main.client_secret,
-        "institution_id": main.institution_id, "username": user.username, "password": user.password,
+        "client_id": main.client_id,
+        "client_secret": main.client_secret,
+        "institution_id": main.institution_id,
+        "username": user.username,
+        "password": user.password,
     }
     for role, client in (("second", second), ("restricted", restricted), ("special", special)):
         values[f"{role}_client_id"] = client.client_id
@@ -53,20 +58,30 @@ class ReferenceCodeSource:
             raise ConformanceError("the embedded reference has no main client")
         response = httpx.post(
             self._url,
-            headers={"Authorization": basic_credentials(client), "transactionId": str(uuid.uuid4())},
-            data={"username": self._settings.username or "", "password": self._settings.password or ""},
+            headers={
+                "Authorization": basic_credentials(client),
+                "transactionId": str(uuid.uuid4()),
+            },
+            data={
+                "username": self._settings.username or "",
+                "password": self._settings.password or "",
+            },
             timeout=self._settings.timeout,
         )
         code = response.json().get("code") if response.status_code == 200 else None
         if not isinstance(code, str) or not code:
-            raise ConformanceError(f"the reference's authorize route answered {response.status_code}")
+            raise ConformanceError(
+                f"the reference's authorize route answered {response.status_code}"
+            )
         return code
 
 
 @contextmanager
-def embedded_target(settings: Settings) -> Iterator[tuple[Settings, ReferenceServer, ReferenceCodeSource]]:
+def embedded_target(
+    settings: Settings,
+) -> Iterator[tuple[Settings, ReferenceServer, ReferenceCodeSource]]:
     """Start the reference for `settings.edition` and yield settings pointing at it."""
     accounts = default_accounts()
     with ReferenceServer(accounts=accounts, edition=settings.edition) as server:
-        filled = replace(settings, **role_settings(accounts))
+        filled = replace(settings, **role_settings(accounts))  # type: ignore[arg-type]
         yield filled, server, ReferenceCodeSource(filled, server.url)

@@ -113,4 +113,6 @@ class Exchange:
     def describe(self) -> str:
         """One line naming the request and its outcome, safe to show (no bodies)."""
         outcome = self.transport_error or f"HTTP {self.status}"
-        return f"{self.scenario}/{self.label}: {self.request.method} {self.request.url} -> {outcome}"
+        return (
+            f"{self.scenario}/{self.label}: {self.request.method} {self.request.url} -> {outcome}"
+        )

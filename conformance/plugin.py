@@ -26,18 +26,26 @@ PLUGIN_NAME = "conformance-suite"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "token endpoint conformance suite")
-    group.addoption("--conformance-config", dest="conformance_config", default=None,
-                    help="TOML file of conformance settings")
+    group.addoption(
+        "--conformance-config",
+        dest="conformance_config",
+        default=None,
+        help="TOML file of conformance settings",
+    )
     for name, text in FLAG_HELP.items():
         flag = "--conformance-" + name.replace("_", "-")
         if name in BOOL_SETTINGS:
-            group.addoption(flag, dest=f"conformance_{name}", action="store_true", default=None, help=text)
+            group.addoption(
+                flag, dest=f"conformance_{name}", action="store_true", default=None, help=text
+            )
         else:
             group.addoption(flag, dest=f"conformance_{name}", default=None, help=text)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.pluginmanager.has_plugin(PLUGIN_NAME) or not config.getoption("conformance_target", None):
+    if config.pluginmanager.has_plugin(PLUGIN_NAME) or not config.getoption(
+        "conformance_target", None
+    ):
         return
     flags = {name: config.getoption(f"conformance_{name}") for name in FLAG_HELP}
     config_file = config.getoption("conformance_config")
@@ -85,7 +93,9 @@ class SuitePlugin:
 
     def pytest_report_header(self) -> list[str]:
         h = self.header
-        return [f"conformance: target={h['target']} edition={h['edition']} token_path={h['token_path']}"]
+        return [
+            f"conformance: target={h['target']} edition={h['edition']} token_path={h['token_path']}"
+        ]
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         self._selected = [

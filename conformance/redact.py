@@ -79,7 +79,11 @@ class Redactor:
             text = self._json_text(text)
         elif "x-www-form-urlencoded" in media_type:
             text = self._form_text(text)
-        suffix = f"... [{len(body) - EVIDENCE_BODY_LIMIT} more bytes]" if len(body) > EVIDENCE_BODY_LIMIT else ""
+        suffix = (
+            f"... [{len(body) - EVIDENCE_BODY_LIMIT} more bytes]"
+            if len(body) > EVIDENCE_BODY_LIMIT
+            else ""
+        )
         return self.text(text) + suffix
 
     def _json_text(self, text: str) -> str:

@@ -45,7 +45,9 @@ def exit_code(outcomes: Sequence[Outcome]) -> int:
 
 
 def verdict(outcomes: Sequence[Outcome]) -> str:
-    return {EXIT_OK: "PASS", EXIT_MUST_FAILED: "FAIL", EXIT_COULD_NOT_RUN: "ERROR"}[exit_code(outcomes)]
+    return {EXIT_OK: "PASS", EXIT_MUST_FAILED: "FAIL", EXIT_COULD_NOT_RUN: "ERROR"}[
+        exit_code(outcomes)
+    ]
 
 
 def write_results(path: Path, outcomes: Sequence[Outcome], header: dict[str, Any]) -> Path:
@@ -71,7 +73,8 @@ def render_summary(outcomes: Sequence[Outcome], header: dict[str, Any]) -> str:
     """The end-of-run summary: counts, then every non-passing case with its reason."""
     counts = Counter(o.outcome for o in outcomes)
     lines = [
-        f"Conformance {verdict(outcomes)}: {header.get('target')} (edition {header.get('edition')})",
+        f"Conformance {verdict(outcomes)}: {header.get('target')} "
+        f"(edition {header.get('edition')})",
         "  " + ", ".join(f"{counts.get(k, 0)} {k}" for k in OUTCOMES),
         f"  requests sent: {header.get('requests_sent', '?')}, "
         f"wrong-password attempts: {header.get('wrong_password_attempts', 0)}"

@@ -7,6 +7,7 @@ into an `Outcome`, which is the only thing the reports read.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import subprocess
 import threading
@@ -44,11 +45,7 @@ class Case:
 
 def cases(contract: Contract) -> list[Case]:
     """Every (requirement, grant) the suite judges, in contract order."""
-    return [
-        Case(req, grant)
-        for req in contract.requirements
-        for grant in (req.grants or (None,))
-    ]
+    return [Case(req, grant) for req in contract.requirements for grant in (req.grants or (None,))]
 
 
 def command_auth_code_source(command: str, timeout: float) -> AuthCodeSource:
@@ -56,11 +53,14 @@ def command_auth_code_source(command: str, timeout: float) -> AuthCodeSource:
 
     def fetch() -> str:
         try:
-            done = subprocess.run(shlex.split(command), capture_output=True, text=True,
-                                  timeout=timeout, check=False)
+            done = subprocess.run(
+                shlex.split(command), capture_output=True, text=True, timeout=timeout, check=False
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ConfigError(f"auth_code_command could not run: {type(exc).__name__}",
-                              setting="auth_code_command") from None
+            raise ConfigError(
+                f"auth_code_command could not run: {type(exc).__name__}",
+                setting="auth_code_command",
+            ) from None
         code = done.stdout.strip()
         if done.returncode != 0 or not code:
             raise ConfigError(
@@ -75,16 +75,22 @@ def command_auth_code_source(command: str, timeout: float) -> AuthCodeSource:
 class RunContext:
     """The state of one run. Thread-safe: scenarios may run concurrently."""
 
-    def __init__(self, settings: Settings, base_url: str,
-                 auth_code_source: AuthCodeSource | None = None,
-                 contract: Contract | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        base_url: str,
+        auth_code_source: AuthCodeSource | None = None,
+        contract: Contract | None = None,
+    ) -> None:
         self.settings = settings
         self.base_url = base_url
         self.contract = contract or load_contract()
         self.redactor = Redactor(settings.secrets())
         self.sender = Sender(settings, self.redactor, base_url)
         if auth_code_source is None and settings.auth_code_command:
-            auth_code_source = command_auth_code_source(settings.auth_code_command, settings.timeout * 3)
+            auth_code_source = command_auth_code_source(
+                settings.auth_code_command, settings.timeout * 3
+            )
         self._auth_code_source = auth_code_source
         self._roles = settings.roles()
         if auth_code_source is not None:
@@ -144,10 +150,8 @@ class RunContext:
             list(pool.map(self._exchanges_quietly, sorted(set(names))))
 
     def _exchanges_quietly(self, name: str) -> None:
-        try:
-            self.exchanges(name)
-        except (Skipped, ConformanceError):
-            pass  # cached; the checks that read it report it
+        with contextlib.suppress(Skipped, ConformanceError):
+            self.exchanges(name)  # cached; the checks that read it report the outcome
 
     def scenarios_for(self, case: Case) -> tuple[str, ...]:
         uses = CHECKS[case.requirement.id].uses
@@ -179,19 +183,33 @@ class RunContext:
             if reason:
                 raise Skipped(reason)
             exchanges = self._collect(case)
-            ctx = CheckContext(requirement.id, edition, self.contract, tuple(self.settings.secrets()),
-                               self.settings.strict_typing)
+            ctx = CheckContext(
+                requirement.id,
+                edition,
+                self.contract,
+                tuple(self.settings.secrets()),
+                self.settings.strict_typing,
+            )
             CHECKS[requirement.id].function(exchanges, ctx)
         except Failure as failure:
-            status = "failed" if requirement.level(edition) == "MUST" or self.settings.strict else "warned"
+            status = (
+                "failed"
+                if requirement.level(edition) == "MUST" or self.settings.strict
+                else "warned"
+            )
             message = self.redactor.text(failure.render())
         except Skipped as skipped:
             status, message = "skipped", self.redactor.text(str(skipped))
         except ConformanceError as error:
             status, message = "error", self.redactor.text(f"{type(error).__name__}: {error}")
         outcome = Outcome(
-            requirement_id=requirement.id, level=requirement.level(edition), grant=case.grant,
-            edition=edition, outcome=status, message=message, summary=requirement.summary,
+            requirement_id=requirement.id,
+            level=requirement.level(edition),
+            grant=case.grant,
+            edition=edition,
+            outcome=status,
+            message=message,
+            summary=requirement.summary,
             evidence=[self.redactor.evidence(e) for e in exchanges[:EVIDENCE_LIMIT]],
             duration_s=time.perf_counter() - started,
         )

@@ -48,8 +48,13 @@ def repeat_command(settings: Settings) -> str:
     return " ".join(parts)
 
 
-def run_suite(settings: Settings, base_url: str, auth_code_source: AuthCodeSource | None = None,
-              pytest_args: Sequence[str] = (), out: TextIO = sys.stdout) -> int:
+def run_suite(
+    settings: Settings,
+    base_url: str,
+    auth_code_source: AuthCodeSource | None = None,
+    pytest_args: Sequence[str] = (),
+    out: TextIO = sys.stdout,
+) -> int:
     """Run every check against `base_url` and write the reports; return the exit code."""
     preflight(base_url, settings)
     context = RunContext(settings, base_url, auth_code_source)
@@ -57,11 +62,22 @@ def run_suite(settings: Settings, base_url: str, auth_code_source: AuthCodeSourc
     report_dir.mkdir(parents=True, exist_ok=True)
     print(f"Repeat this run with: {repeat_command(settings)}", file=out)
     args = [
-        str(SUITE_PATH), "-c", str(SUITE_DIR / "suite.ini"), "--rootdir", str(SUITE_DIR),
-        f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_suite_name=conformance",
-        "-p", "no:cacheprovider", "-q", "-rN",
+        str(SUITE_PATH),
+        "-c",
+        str(SUITE_DIR / "suite.ini"),
+        "--rootdir",
+        str(SUITE_DIR),
+        f"--junitxml={report_dir / 'junit.xml'}",
+        "-o",
+        "junit_suite_name=conformance",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rN",
         # plugins imported before this in-process run cannot be rewritten; that is expected
-        "-W", "ignore::pytest.PytestAssertRewriteWarning", *pytest_args,
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        *pytest_args,
     ]
     try:
         pytest.main(args, plugins=[SuitePlugin(context, run_header(context))])

@@ -38,10 +38,14 @@ class Scenario:
 SCENARIOS: dict[str, Scenario] = {}
 
 
-def scenario(name: str, needs: str | None = None) -> Callable[[Callable[[RunContext], list[Exchange]]], Callable[[RunContext], list[Exchange]]]:
+def scenario(
+    name: str, needs: str | None = None
+) -> Callable[[Callable[[RunContext], list[Exchange]]], Callable[[RunContext], list[Exchange]]]:
     """Register a scenario under `name`; `needs` names the role it cannot run without."""
 
-    def decorate(function: Callable[[RunContext], list[Exchange]]) -> Callable[[RunContext], list[Exchange]]:
+    def decorate(
+        function: Callable[[RunContext], list[Exchange]],
+    ) -> Callable[[RunContext], list[Exchange]]:
         if name in SCENARIOS:
             raise ValueError(f"scenario {name} registered twice")
         SCENARIOS[name] = Scenario(name, function, needs)
@@ -59,7 +63,11 @@ def cc_form() -> dict[str, str]:
 
 
 def password_form(ctx: RunContext) -> dict[str, str]:
-    return {"grant_type": PW, "username": ctx.settings.username or "", "password": ctx.settings.password or ""}
+    return {
+        "grant_type": PW,
+        "username": ctx.settings.username or "",
+        "password": ctx.settings.password or "",
+    }
 
 
 def refresh_token_of(exchange: Exchange) -> str | None:
@@ -68,6 +76,7 @@ def refresh_token_of(exchange: Exchange) -> str | None:
 
 
 # --- valid requests --------------------------------------------------------------
+
 
 @scenario("cc_success")
 def cc_success(ctx: RunContext) -> list[Exchange]:
@@ -81,10 +90,15 @@ def password_success(ctx: RunContext) -> list[Exchange]:
 
 @scenario("auth_special", needs="special_client")
 def auth_special(ctx: RunContext) -> list[Exchange]:
-    return [ctx.send("auth_special", "token", form=cc_form(), auth=ctx.settings.client("special"), grant=CC)]
+    return [
+        ctx.send(
+            "auth_special", "token", form=cc_form(), auth=ctx.settings.client("special"), grant=CC
+        )
+    ]
 
 
 # --- the correlation header ----------------------------------------------------
+
 
 @scenario("txid_echo")
 def txid_echo(ctx: RunContext) -> list[Exchange]:
@@ -92,33 +106,69 @@ def txid_echo(ctx: RunContext) -> list[Exchange]:
     with ctx.sender.gate.exclusive():
         sent = [
             ctx.send("txid_echo", "token", form=cc_form(), grant=CC),
-            ctx.send("txid_echo", "no-auth", form=cc_form(), auth=None, grant=CC, expects="AUTH-MISSING"),
-            ctx.send("txid_echo", "unsupported-grant", form={"grant_type": "implicit"},
-                     expects="GRANT-UNSUPPORTED"),
+            ctx.send(
+                "txid_echo", "no-auth", form=cc_form(), auth=None, grant=CC, expects="AUTH-MISSING"
+            ),
+            ctx.send(
+                "txid_echo",
+                "unsupported-grant",
+                form={"grant_type": "implicit"},
+                expects="GRANT-UNSUPPORTED",
+            ),
         ]
         if ctx.settings.revoke_path:
-            sent.append(ctx.send("txid_echo", "revoke-unknown", method="DELETE", operation="revoke",
-                                 form={"token": _random("never-issued")}, institution=None))
+            sent.append(
+                ctx.send(
+                    "txid_echo",
+                    "revoke-unknown",
+                    method="DELETE",
+                    operation="revoke",
+                    form={"token": _random("never-issued")},
+                    institution=None,
+                )
+            )
     return sent
 
 
 @scenario("txid_missing")
 def txid_missing(ctx: RunContext) -> list[Exchange]:
-    return [ctx.send("txid_missing", "no-header", form=cc_form(), transaction_id=None, grant=CC,
-                     expects="TXID-REQUIRED")]
+    return [
+        ctx.send(
+            "txid_missing",
+            "no-header",
+            form=cc_form(),
+            transaction_id=None,
+            grant=CC,
+            expects="TXID-REQUIRED",
+        )
+    ]
 
 
 @scenario("txid_invalid")
 def txid_invalid(ctx: RunContext) -> list[Exchange]:
-    return [ctx.send("txid_invalid", "not-a-uuid", form=cc_form(), transaction_id="not-a-uuid-12345",
-                     grant=CC, expects="TXID-FORMAT")]
+    return [
+        ctx.send(
+            "txid_invalid",
+            "not-a-uuid",
+            form=cc_form(),
+            transaction_id="not-a-uuid-12345",
+            grant=CC,
+            expects="TXID-FORMAT",
+        )
+    ]
 
 
 @scenario("txid_case")
 def txid_case(ctx: RunContext) -> list[Exchange]:
     return [
-        ctx.send("txid_case", spelling, form=cc_form(), transaction_id=None, grant=CC,
-                 extra_headers=[(spelling, new_transaction_id())])
+        ctx.send(
+            "txid_case",
+            spelling,
+            form=cc_form(),
+            transaction_id=None,
+            grant=CC,
+            extra_headers=[(spelling, new_transaction_id())],
+        )
         for spelling in ("transactionid", "TRANSACTIONID")
     ]
 
@@ -127,18 +177,27 @@ def txid_case(ctx: RunContext) -> list[Exchange]:
 def txid_concurrent(ctx: RunContext) -> list[Exchange]:
     count = ctx.settings.concurrency
     with ThreadPoolExecutor(max_workers=count) as pool:
-        futures = [pool.submit(ctx.send, "txid_concurrent", f"request-{i}", form=cc_form(), grant=CC)
-                   for i in range(count)]
+        futures = [
+            pool.submit(ctx.send, "txid_concurrent", f"request-{i}", form=cc_form(), grant=CC)
+            for i in range(count)
+        ]
         return [f.result() for f in futures]
 
 
 # --- institution ------------------------------------------------------------------
 
+
 @scenario("institution_missing")
 def institution_missing(ctx: RunContext) -> list[Exchange]:
     return [
-        ctx.send("institution_missing", grant, form=form, institution=None, grant=grant,
-                 expects="INST-REQUIRED")
+        ctx.send(
+            "institution_missing",
+            grant,
+            form=form,
+            institution=None,
+            grant=grant,
+            expects="INST-REQUIRED",
+        )
         for grant, form in ((CC, cc_form()), (PW, password_form(ctx)))
     ]
 
@@ -146,55 +205,100 @@ def institution_missing(ctx: RunContext) -> list[Exchange]:
 @scenario("institution_invalid")
 def institution_invalid(ctx: RunContext) -> list[Exchange]:
     return [
-        ctx.send("institution_invalid", grant, form=form, institution="not-an-institution",
-                 grant=grant, expects="INST-INVALID")
+        ctx.send(
+            "institution_invalid",
+            grant,
+            form=form,
+            institution="not-an-institution",
+            grant=grant,
+            expects="INST-INVALID",
+        )
         for grant, form in ((CC, cc_form()), (PW, password_form(ctx)))
     ]
 
 
 # --- client authentication -------------------------------------------------------
 
+
 @scenario("auth_missing")
 def auth_missing(ctx: RunContext) -> list[Exchange]:
-    return [ctx.send("auth_missing", "no-header", form=cc_form(), auth=None, grant=CC, expects="AUTH-MISSING")]
+    return [
+        ctx.send(
+            "auth_missing", "no-header", form=cc_form(), auth=None, grant=CC, expects="AUTH-MISSING"
+        )
+    ]
 
 
 @scenario("auth_malformed")
 def auth_malformed(ctx: RunContext) -> list[Exchange]:
     no_colon = "Basic " + base64.b64encode(b"client-without-colon").decode()
-    variants = {"not-basic": "Bearer not-a-client-credential", "not-base64": "Basic !!not*base64!!",
-                "no-colon": no_colon}
-    return [ctx.send("auth_malformed", label, form=cc_form(), auth=value, grant=CC, expects="AUTH-MALFORMED")
-            for label, value in variants.items()]
+    variants = {
+        "not-basic": "Bearer not-a-client-credential",
+        "not-base64": "Basic !!not*base64!!",
+        "no-colon": no_colon,
+    }
+    return [
+        ctx.send(
+            "auth_malformed", label, form=cc_form(), auth=value, grant=CC, expects="AUTH-MALFORMED"
+        )
+        for label, value in variants.items()
+    ]
 
 
 @scenario("auth_wrong_secret")
 def auth_wrong_secret(ctx: RunContext) -> list[Exchange]:
     main = ctx.settings.client()
     wrong = Client(main.client_id if main else "", _random("wrong-secret"))
-    return [ctx.send("auth_wrong_secret", "wrong-secret", form=cc_form(), auth=wrong, grant=CC,
-                     expects="AUTH-WRONG-SECRET")]
+    return [
+        ctx.send(
+            "auth_wrong_secret",
+            "wrong-secret",
+            form=cc_form(),
+            auth=wrong,
+            grant=CC,
+            expects="AUTH-WRONG-SECRET",
+        )
+    ]
 
 
 @scenario("auth_unknown_client")
 def auth_unknown_client(ctx: RunContext) -> list[Exchange]:
     unknown = Client(_random("unknown-client"), _random("secret"))
-    return [ctx.send("auth_unknown_client", "unknown", form=cc_form(), auth=unknown, grant=CC,
-                     expects="AUTH-UNKNOWN-CLIENT")]
+    return [
+        ctx.send(
+            "auth_unknown_client",
+            "unknown",
+            form=cc_form(),
+            auth=unknown,
+            grant=CC,
+            expects="AUTH-UNKNOWN-CLIENT",
+        )
+    ]
 
 
 # --- request hygiene ----------------------------------------------------------------
 
+
 @scenario("grant_missing")
 def grant_missing(ctx: RunContext) -> list[Exchange]:
-    return [ctx.send("grant_missing", "no-grant-type", form={"username": ctx.settings.username or "x"},
-                     expects="GRANT-MISSING")]
+    return [
+        ctx.send(
+            "grant_missing",
+            "no-grant-type",
+            form={"username": ctx.settings.username or "x"},
+            expects="GRANT-MISSING",
+        )
+    ]
 
 
 @scenario("grant_unsupported")
 def grant_unsupported(ctx: RunContext) -> list[Exchange]:
-    return [ctx.send("grant_unsupported", value, form={"grant_type": value}, expects="GRANT-UNSUPPORTED")
-            for value in ("implicit", "urn:ietf:params:oauth:grant-type:device_code")]
+    return [
+        ctx.send(
+            "grant_unsupported", value, form={"grant_type": value}, expects="GRANT-UNSUPPORTED"
+        )
+        for value in ("implicit", "urn:ietf:params:oauth:grant-type:device_code")
+    ]
 
 
 @scenario("body_not_form")
@@ -203,47 +307,83 @@ def body_not_form(ctx: RunContext) -> list[Exchange]:
     cases = {
         "json": (b'{"grant_type": "client_credentials"}', "application/json"),
         "empty": (b"", "application/x-www-form-urlencoded"),
-        "garbage": (bytes(range(0x80, 0xa0)) + b"\x00\x01\xfe\xff", "application/x-www-form-urlencoded"),
+        "garbage": (
+            bytes(range(0x80, 0xA0)) + b"\x00\x01\xfe\xff",
+            "application/x-www-form-urlencoded",
+        ),
     }
-    return [ctx.send("body_not_form", label, body=body, content_type=media, expects="BODY-NOT-FORM")
-            for label, (body, media) in cases.items()]
+    return [
+        ctx.send("body_not_form", label, body=body, content_type=media, expects="BODY-NOT-FORM")
+        for label, (body, media) in cases.items()
+    ]
 
 
 @scenario("method_not_post")
 def method_not_post(ctx: RunContext) -> list[Exchange]:
-    sent = [ctx.send("method_not_post", "GET", method="GET", params=cc_form(), content_type=None,
-                     operation="other")]
-    sent += [ctx.send("method_not_post", method, method=method, form=cc_form(), operation="other")
-             for method in ("PUT", "PATCH", "DELETE")]
+    sent = [
+        ctx.send(
+            "method_not_post",
+            "GET",
+            method="GET",
+            params=cc_form(),
+            content_type=None,
+            operation="other",
+        )
+    ]
+    sent += [
+        ctx.send("method_not_post", method, method=method, form=cc_form(), operation="other")
+        for method in ("PUT", "PATCH", "DELETE")
+    ]
     return sent
 
 
 @scenario("param_repeated")
 def param_repeated(ctx: RunContext) -> list[Exchange]:
     form = [("grant_type", CC), ("grant_type", CC)]
-    return [ctx.send("param_repeated", "grant_type-twice", form=form, grant=CC, expects="PARAM-REPEATED")]
+    return [
+        ctx.send(
+            "param_repeated", "grant_type-twice", form=form, grant=CC, expects="PARAM-REPEATED"
+        )
+    ]
 
 
 @scenario("scopes_unknown")
 def scopes_unknown(ctx: RunContext) -> list[Exchange]:
     scope = {"scopes": "conformance:not-a-scope"}
     return [
-        ctx.send("scopes_unknown", grant, form={**form, **scope}, grant=grant, expects="SCOPES-UNKNOWN")
+        ctx.send(
+            "scopes_unknown", grant, form={**form, **scope}, grant=grant, expects="SCOPES-UNKNOWN"
+        )
         for grant, form in ((CC, cc_form()), (PW, password_form(ctx)))
     ]
 
 
 # --- the password grant -----------------------------------------------------------
 
+
 @scenario("password_missing_fields")
 def password_missing_fields(ctx: RunContext) -> list[Exchange]:
     no_username = {"grant_type": PW, "password": ctx.settings.password or ""}
-    sent = [ctx.send("password_missing_fields", "no-username", form=no_username, grant=PW,
-                     expects="PASSWORD-FIELDS-REQUIRED")]
+    sent = [
+        ctx.send(
+            "password_missing_fields",
+            "no-username",
+            form=no_username,
+            grant=PW,
+            expects="PASSWORD-FIELDS-REQUIRED",
+        )
+    ]
     ctx.take_wrong_password_attempt("password_missing_fields")  # a login without password may count
     no_password = {"grant_type": PW, "username": ctx.settings.username or ""}
-    sent.append(ctx.send("password_missing_fields", "no-password", form=no_password, grant=PW,
-                         expects="PASSWORD-FIELDS-REQUIRED"))
+    sent.append(
+        ctx.send(
+            "password_missing_fields",
+            "no-password",
+            form=no_password,
+            grant=PW,
+            expects="PASSWORD-FIELDS-REQUIRED",
+        )
+    )
     return sent
 
 
@@ -251,7 +391,11 @@ def password_missing_fields(ctx: RunContext) -> list[Exchange]:
 def password_wrong(ctx: RunContext) -> list[Exchange]:
     ctx.take_wrong_password_attempt("password_wrong")
     form = {**password_form(ctx), "password": _random("Wrong-Passw0rd")}
-    return [ctx.send("password_wrong", "wrong-password", form=form, grant=PW, expects="PASSWORD-WRONG-401")]
+    return [
+        ctx.send(
+            "password_wrong", "wrong-password", form=form, grant=PW, expects="PASSWORD-WRONG-401"
+        )
+    ]
 
 
 @scenario("password_unknown_user")
@@ -262,11 +406,20 @@ def password_unknown_user(ctx: RunContext) -> list[Exchange]:
 
 @scenario("restricted_password", needs="restricted_client")
 def restricted_password(ctx: RunContext) -> list[Exchange]:
-    return [ctx.send("restricted_password", "password", form=password_form(ctx), grant=PW,
-                     auth=ctx.settings.client("restricted"), expects="CLIENT-GRANT-FORBIDDEN-403")]
+    return [
+        ctx.send(
+            "restricted_password",
+            "password",
+            form=password_form(ctx),
+            grant=PW,
+            auth=ctx.settings.client("restricted"),
+            expects="CLIENT-GRANT-FORBIDDEN-403",
+        )
+    ]
 
 
 # --- the authorization_code grant -------------------------------------------------
+
 
 @scenario("code_missing")
 def code_missing(ctx: RunContext) -> list[Exchange]:
@@ -290,6 +443,7 @@ def code_flow(ctx: RunContext) -> list[Exchange]:
 
 # --- the refresh_token grant and revocation ------------------------------------------
 
+
 @scenario("refresh_missing")
 def refresh_missing(ctx: RunContext) -> list[Exchange]:
     return [ctx.send("refresh_missing", "no-refresh-token", form={"grant_type": RT}, grant=RT)]
@@ -298,10 +452,16 @@ def refresh_missing(ctx: RunContext) -> list[Exchange]:
 @scenario("refresh_unknown")
 def refresh_unknown(ctx: RunContext) -> list[Exchange]:
     form = {"grant_type": RT, "refresh_token": _random("never-issued")}
-    return [ctx.send("refresh_unknown", "never-issued", form=form, grant=RT, expects="REFRESH-INVALID-STATUS")]
+    return [
+        ctx.send(
+            "refresh_unknown", "never-issued", form=form, grant=RT, expects="REFRESH-INVALID-STATUS"
+        )
+    ]
 
 
-def _refresh(ctx: RunContext, name: str, label: str, token: str, client: Client | None = None) -> Exchange:
+def _refresh(
+    ctx: RunContext, name: str, label: str, token: str, client: Client | None = None
+) -> Exchange:
     form = {"grant_type": RT, "refresh_token": token}
     if client is None:
         return ctx.send(name, label, form=form, grant=RT)
@@ -330,7 +490,10 @@ def refresh_foreign(ctx: RunContext) -> list[Exchange]:
     setup, token = _login(ctx, "refresh_foreign")
     if token is None:
         return [setup]
-    return [setup, _refresh(ctx, "refresh_foreign", "other-client", token, ctx.settings.client("second"))]
+    return [
+        setup,
+        _refresh(ctx, "refresh_foreign", "other-client", token, ctx.settings.client("second")),
+    ]
 
 
 @scenario("revoke_flow", needs="revocation")
@@ -338,8 +501,14 @@ def revoke_flow(ctx: RunContext) -> list[Exchange]:
     setup, token = _login(ctx, "revoke_flow")
     if token is None:
         return [setup]
-    revoke = ctx.send("revoke_flow", "revoke", method="DELETE", operation="revoke", form={"token": token},
-                      institution=None)
+    revoke = ctx.send(
+        "revoke_flow",
+        "revoke",
+        method="DELETE",
+        operation="revoke",
+        form={"token": token},
+        institution=None,
+    )
     if revoke.status is None or not 200 <= revoke.status < 300:
         return [setup, revoke]
     return [setup, revoke, _refresh(ctx, "revoke_flow", "after-revoke", token)]

@@ -52,7 +52,7 @@ def retry_after_seconds(value: str | None, attempt: int) -> float:
     """Seconds to wait before retrying: Retry-After when it is a number, else backoff."""
     if value is not None and value.strip().isdigit():
         return min(float(value.strip()), MAX_RETRY_WAIT)
-    return min(0.5 * 2**attempt, MAX_RETRY_WAIT)
+    return min(0.5 * 2.0**attempt, MAX_RETRY_WAIT)
 
 
 class Gate:
@@ -154,7 +154,9 @@ class Sender:
     ) -> list[tuple[str, str | bytes]]:
         headers: list[tuple[str, str | bytes]] = []
         if auth is not None:
-            headers.append(("Authorization", auth if isinstance(auth, str) else basic_credentials(auth)))
+            headers.append(
+                ("Authorization", auth if isinstance(auth, str) else basic_credentials(auth))
+            )
         if transaction_id is not None:
             headers.append(("transactionId", transaction_id))
         if institution is not None:
@@ -194,19 +196,35 @@ class Sender:
             content_type=FORM if content_type is DEFAULT else content_type,
             extra=extra_headers,
         )
-        path = path or (self.settings.revoke_path if operation == "revoke" else self.settings.token_path)
+        path = path or (
+            self.settings.revoke_path if operation == "revoke" else self.settings.token_path
+        )
         request = self._client.build_request(
-            method, path, headers=headers, content=body or b"", params=params
+            method,
+            path,
+            headers=headers,  # type: ignore[arg-type]  # httpx takes str and bytes values
+            content=body or b"",
+            params=params,
         )
         recorded = RecordedRequest(
             method=method,
             url=str(request.url),
-            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw),
+            headers=tuple(
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
+            ),
             body=body or b"",
         )
         response, error = self._send_with_retries(request)
-        return Exchange(scenario, label, recorded, response, grant=grant, expects=expects,
-                        transport_error=error, operation=operation)
+        return Exchange(
+            scenario,
+            label,
+            recorded,
+            response,
+            grant=grant,
+            expects=expects,
+            transport_error=error,
+            operation=operation,
+        )
 
     def _send_with_retries(
         self, request: httpx.Request
@@ -239,7 +257,9 @@ class Sender:
             response.close()
         recorded = RecordedResponse(
             status=response.status_code,
-            headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw),
+            headers=tuple(
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
+            ),
             body=body,
             elapsed_ms=(time.perf_counter() - started) * 1000,
             truncated=truncated,

@@ -22,8 +22,13 @@ from conformance.errors import ConfigError
 
 ENV_PREFIX = "CONFORMANCE_"
 SECRET_SETTINGS = frozenset(
-    {"client_secret", "password", "second_client_secret", "restricted_client_secret",
-     "special_client_secret"}
+    {
+        "client_secret",
+        "password",
+        "second_client_secret",
+        "restricted_client_secret",
+        "special_client_secret",
+    }
 )
 INT_SETTINGS = frozenset(
     {"max_requests", "wrong_password_cap", "concurrency", "max_response_bytes"}
@@ -84,6 +89,7 @@ class Settings:
 
     def roles(self) -> dict[str, str | None]:
         """Each optional role, mapped to None when configured or to the reason it is not."""
+
         def missing(*names: str) -> str | None:
             absent = [ENV_PREFIX + n.upper() for n in names if not getattr(self, n)]
             return f"needs {' and '.join(absent)}" if absent else None
@@ -160,9 +166,13 @@ def read_config_file(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"Config file {path} does not exist (--config).", setting="config") from None
+        raise ConfigError(
+            f"Config file {path} does not exist (--config).", setting="config"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Config file {path} is not valid TOML: {exc}", setting="config") from None
+        raise ConfigError(
+            f"Config file {path} is not valid TOML: {exc}", setting="config"
+        ) from None
     data = data.get("conformance", data)  # accept a [conformance] table or top-level keys
     for key in data:
         if key not in SETTING_NAMES:

@@ -12,17 +12,25 @@ from pathlib import Path
 
 import pytest
 
+from conformance.contract import load_contract
 from conformance.embedded import role_settings
 from conformance.reference import ReferenceServer, default_accounts
 from conformance.run import cases
-from conformance.contract import load_contract
 
 pytestmark = pytest.mark.slow
 
 
-def conformance(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "conformance.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, env={**os.environ, **(env or {})}, check=False)
+def conformance(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
 def reference_env(accounts_roles: dict[str, str]) -> dict[str, str]:
@@ -59,7 +67,9 @@ def test_run__other_edition_passes() -> None:
 def test_run__faulty_target_exits_1_naming_the_requirement() -> None:
     accounts = default_accounts()
     with ReferenceServer(accounts=accounts, faults=frozenset({"token-type-mac"})) as server:
-        done = conformance("run", "--target", server.url, env=reference_env(role_settings(accounts)))
+        done = conformance(
+            "run", "--target", server.url, env=reference_env(role_settings(accounts))
+        )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAILED  MUST   RESP-TOKEN-TYPE:client_credentials" in done.stdout
     assert "CODE-SUCCESS:authorization_code: needs CONFORMANCE_AUTH_CODE_COMMAND" in done.stdout
@@ -83,7 +93,9 @@ def test_run__unreachable_target_exits_2_fast_naming_url_and_setting() -> None:
         (("spec", "diff", "missing.yaml"), "missing.yaml"),
     ],
 )
-def test_bad_configuration__exit_2_with_a_message_naming_the_setting(args: tuple[str, ...], fragment: str) -> None:
+def test_bad_configuration__exit_2_with_a_message_naming_the_setting(
+    args: tuple[str, ...], fragment: str
+) -> None:
     done = conformance(*args)
     assert done.returncode == 2, done.stdout + done.stderr
     assert fragment in done.stderr
@@ -92,8 +104,11 @@ def test_bad_configuration__exit_2_with_a_message_naming_the_setting(args: tuple
 def test_run_help__documents_exit_codes() -> None:
     done = conformance("run", "--help")
     assert done.returncode == 0
-    for line in ("0  every MUST requirement holds", "1  a MUST requirement failed",
-                 "2  the suite could not run"):
+    for line in (
+        "0  every MUST requirement holds",
+        "1  a MUST requirement failed",
+        "2  the suite could not run",
+    ):
         assert line in done.stdout
 
 
@@ -101,9 +116,23 @@ def test_pytest_plugin__runs_the_suite_against_a_target(tmp_path: Path) -> None:
     accounts = default_accounts()
     with ReferenceServer(accounts=accounts) as server:
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "--conformance-target", server.url,
-             "--conformance-report-dir", str(tmp_path / "r"), "-q", "-p", "no:randomly"],
-            capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--conformance-target",
+                server.url,
+                "--conformance-report-dir",
+                str(tmp_path / "r"),
+                "-q",
+                "-p",
+                "no:randomly",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            check=False,
             env={**os.environ, **reference_env(role_settings(accounts))},
         )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -113,8 +142,12 @@ def test_pytest_plugin__runs_the_suite_against_a_target(tmp_path: Path) -> None:
 
 def test_serve__prints_the_credentials_it_accepts_and_answers() -> None:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "conformance.cli", "serve", "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -122,8 +155,12 @@ def test_serve__prints_the_credentials_it_accepts_and_answers() -> None:
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.1)
-        done = conformance("run", "--target", f"http://127.0.0.1:{port}",
-                           env=reference_env(role_settings(default_accounts())))
+        done = conformance(
+            "run",
+            "--target",
+            f"http://127.0.0.1:{port}",
+            env=reference_env(role_settings(default_accounts())),
+        )
         assert done.returncode == 0, done.stdout + done.stderr
     finally:
         process.terminate()

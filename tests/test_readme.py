@@ -32,5 +32,7 @@ def test_readme__documents_every_flag_and_environment_variable() -> None:
     for name in SETTING_NAMES:
         if name not in {"report_dir", "max_response_bytes"}:
             variable = ENV_PREFIX + name.upper()
-            documented = variable in README or variable.rsplit("_", 1)[0] + "_ID` / `_SECRET" in README
+            documented = (
+                variable in README or variable.rsplit("_", 1)[0] + "_ID` / `_SECRET" in README
+            )
             assert documented, variable

@@ -21,9 +21,15 @@ CREDENTIALS = {
 
 def test_precedence__flag_beats_file_beats_environment(tmp_path: Path) -> None:
     config = tmp_path / "conformance.toml"
-    config.write_text('target = "http://file.test"\ntoken_path = "/file/token"\nedition = "1.11.0"\n')
-    environ = {**CREDENTIALS, "CONFORMANCE_TARGET": "http://env.test", "CONFORMANCE_TOKEN_PATH": "/env",
-               "CONFORMANCE_TIMEOUT": "3.5"}
+    config.write_text(
+        'target = "http://file.test"\ntoken_path = "/file/token"\nedition = "1.11.0"\n'
+    )
+    environ = {
+        **CREDENTIALS,
+        "CONFORMANCE_TARGET": "http://env.test",
+        "CONFORMANCE_TOKEN_PATH": "/env",
+        "CONFORMANCE_TIMEOUT": "3.5",
+    }
     settings = load_settings({"target": "http://flag.test/"}, config, environ)
     assert settings.target == "http://flag.test"  # flag, trailing slash dropped
     assert settings.token_path == "/file/token"  # file beats environment
@@ -41,7 +47,7 @@ def test_defaults__embedded_reference_needs_no_setting() -> None:
 
 def test_file__accepts_a_conformance_table(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    config.write_text('[conformance]\nrate_limit = 5\nstrict = true\n')
+    config.write_text("[conformance]\nrate_limit = 5\nstrict = true\n")
     settings = load_settings({}, config, {})
     assert (settings.rate_limit, settings.strict) == (5.0, True)
 
@@ -84,7 +90,9 @@ def test_file__missing_or_invalid_names_the_file(tmp_path: Path) -> None:
 
 
 def test_secrets__never_in_repr() -> None:
-    settings = load_settings({}, None, {**CREDENTIALS, "CONFORMANCE_SECOND_CLIENT_SECRET": "second-secret"})
+    settings = load_settings(
+        {}, None, {**CREDENTIALS, "CONFORMANCE_SECOND_CLIENT_SECRET": "second-secret"}
+    )
     assert "env-secret-value" not in repr(settings)
     assert "env-password" not in repr(settings)
     assert "second-secret" not in repr(settings)
@@ -92,15 +100,23 @@ def test_secrets__never_in_repr() -> None:
 
 def test_roles__each_missing_role_has_a_reason() -> None:
     roles = Settings(revoke_path="").roles()
-    assert roles["second_client"] == "needs CONFORMANCE_SECOND_CLIENT_ID and CONFORMANCE_SECOND_CLIENT_SECRET"
+    assert (
+        roles["second_client"]
+        == "needs CONFORMANCE_SECOND_CLIENT_ID and CONFORMANCE_SECOND_CLIENT_SECRET"
+    )
     assert roles["restricted_client"] and "RESTRICTED" in roles["restricted_client"]
     assert roles["auth_code"] == "needs CONFORMANCE_AUTH_CODE_COMMAND"
     assert roles["revocation"] and "revoke_path" in roles["revocation"]
 
 
 def test_missing_roles__checks_are_skipped_with_their_reason() -> None:
-    with reference_context(second_client_id=None, restricted_client_id=None, special_client_id=None,
-                           revoke_path="", with_auth_codes=False) as context:
+    with reference_context(
+        second_client_id=None,
+        restricted_client_id=None,
+        special_client_id=None,
+        revoke_path="",
+        with_auth_codes=False,
+    ) as context:
         outcomes = {o.case_id: o for o in context.judge_all()}
     expected = {
         "REFRESH-FOREIGN:refresh_token": "SECOND_CLIENT",
@@ -131,8 +147,11 @@ def test_lockout_cap__zero_sends_no_wrong_password() -> None:
         with pytest.raises(Skipped, match="cap"):
             context.take_wrong_password_attempt("test")
         context.judge_all()
-        bodies = [e.request.body for name in ("password_wrong", "password_missing_fields")
-                  for e in _recorded(context, name)]
+        bodies = [
+            e.request.body
+            for name in ("password_wrong", "password_missing_fields")
+            for e in _recorded(context, name)
+        ]
     assert all(b"Wrong-Passw0rd" not in body for body in bodies)
 
 

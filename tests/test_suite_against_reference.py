@@ -26,8 +26,11 @@ def test_clean_reference__every_must_passes_and_no_role_is_missing(
     judge_reference: JudgeReference, edition: str
 ) -> None:
     outcomes = judge_reference(edition)
-    problems = [f"{o.case_id}: {o.outcome}: {o.message}" for o in outcomes
-                if o.outcome in {"failed", "warned", "error"}]
+    problems = [
+        f"{o.case_id}: {o.outcome}: {o.message}"
+        for o in outcomes
+        if o.outcome in {"failed", "warned", "error"}
+    ]
     assert problems == []
     skipped = {o.case_id: o.message for o in outcomes if o.outcome == "skipped"}
     assert all("strict typing is off" in reason for reason in skipped.values()), skipped

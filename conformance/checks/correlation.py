@@ -58,7 +58,8 @@ def _echo_mismatches(exchanges: Sequence[Exchange]) -> list[tuple[Exchange, str]
 def _judged(exchanges: Sequence[Exchange]) -> list[Exchange]:
     """Exchanges that sent a valid transactionId and got one back: the ones D2 speaks of."""
     return [
-        e for e in _answered(exchanges)
+        e
+        for e in _answered(exchanges)
         if _valid_uuid(e.sent_transaction_id) and e.response and e.response.header("transactionId")
     ]
 
@@ -70,7 +71,9 @@ def ensure_transaction_id_echoed(exchanges: Sequence[Exchange], ctx: CheckContex
     Judged on requests sent with nothing else in flight: a mismatch under concurrency is
     TXID-CONCURRENT's (D23), not this rule's.
     """
-    require_any(_judged(exchanges), "no response carried a transactionId to compare (see TXID-PRESENT)")
+    require_any(
+        _judged(exchanges), "no response carried a transactionId to compare (see TXID-PRESENT)"
+    )
     mismatches = _echo_mismatches(exchanges)
     if mismatches:
         exchange, received = mismatches[0]

@@ -53,7 +53,9 @@ def ensure_client_credentials_token(exchanges: Sequence[Exchange], ctx: CheckCon
 
 
 @check("CC-NO-REFRESH", uses=("cc_success",))
-def ensure_client_credentials_without_refresh(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
+def ensure_client_credentials_without_refresh(
+    exchanges: Sequence[Exchange], ctx: CheckContext
+) -> None:
     """A client_credentials response carries no refresh_token."""
     for exchange in _successes(exchanges, "client_credentials (see CC-SUCCESS)"):
         if (exchange.body_object() or {}).get("refresh_token"):
@@ -82,7 +84,9 @@ def ensure_password_refresh_token(exchanges: Sequence[Exchange], ctx: CheckConte
             )
 
 
-_NO_REFRESH = "the password grant gave no refresh token to use (see PASSWORD-SUCCESS, PASSWORD-REFRESH)"
+_NO_REFRESH = (
+    "the password grant gave no refresh token to use (see PASSWORD-SUCCESS, PASSWORD-REFRESH)"
+)
 
 
 @check("REFRESH-SUCCESS", uses=("refresh_rotation",))
@@ -117,7 +121,9 @@ def ensure_refresh_token_rotated(exchanges: Sequence[Exchange], ctx: CheckContex
 def ensure_rotated_refresh_token_refused(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A refresh token rotated out by a refresh gets a 4xx and no token."""
     reused = labelled(
-        exchanges, "reuse", "no refresh token was rotated out (see REFRESH-SUCCESS, REFRESH-ROTATES)"
+        exchanges,
+        "reuse",
+        "no refresh token was rotated out (see REFRESH-SUCCESS, REFRESH-ROTATES)",
     )
     ensure_refused(reused, ctx, None)
 
@@ -137,15 +143,20 @@ def ensure_revocation_accepted(exchanges: Sequence[Exchange], ctx: CheckContext)
 @check("REFRESH-REVOKED", uses=("revoke_flow",))
 def ensure_revoked_refresh_token_refused(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A revoked refresh token yields no tokens."""
-    after = labelled(exchanges, "after-revoke", "the revocation did not succeed (see REVOKE-SUCCESS)")
+    after = labelled(
+        exchanges, "after-revoke", "the revocation did not succeed (see REVOKE-SUCCESS)"
+    )
     ensure_refused(after, ctx, None)
 
 
 @check("CODE-SUCCESS", uses=("code_flow",))
 def ensure_code_exchanged(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A fresh authorization code gets 200 with an access_token."""
-    ensure_token_issued(labelled(exchanges, "exchange", "no authorization code was obtained"), ctx,
-                        "authorization_code")
+    ensure_token_issued(
+        labelled(exchanges, "exchange", "no authorization code was obtained"),
+        ctx,
+        "authorization_code",
+    )
 
 
 def _is_jwt(value: object) -> bool:
@@ -175,12 +186,16 @@ def ensure_code_id_token(exchanges: Sequence[Exchange], ctx: CheckContext) -> No
 @check("CODE-REUSE", uses=("code_flow",))
 def ensure_code_single_use(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """An authorization code exchanged once gets a 4xx and no token the second time."""
-    reused = labelled(exchanges, "reuse", "the first exchange of the code failed (see CODE-SUCCESS)")
+    reused = labelled(
+        exchanges, "reuse", "the first exchange of the code failed (see CODE-SUCCESS)"
+    )
     ensure_refused(reused, ctx, None)
 
 
 @check("AUTH-SPECIAL-CHARS", uses=("auth_special", "cc_success"))
-def ensure_special_characters_authenticate(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
+def ensure_special_characters_authenticate(
+    exchanges: Sequence[Exchange], ctx: CheckContext
+) -> None:
     """A client with special characters authenticates with form-urlencoded Basic credentials."""
     # Judged against a baseline: when the main client gets no token either, the grant is
     # broken (CC-SUCCESS says so) and says nothing about special characters.

@@ -24,7 +24,9 @@ def _describe_statuses(statuses: tuple[int, ...] | None) -> str:
     return "a 4xx" if not statuses else " or ".join(f"HTTP {s}" for s in statuses)
 
 
-def ensure_refused(exchanges: Sequence[Exchange], ctx: CheckContext, statuses: tuple[int, ...] | None) -> None:
+def ensure_refused(
+    exchanges: Sequence[Exchange], ctx: CheckContext, statuses: tuple[int, ...] | None
+) -> None:
     """Every exchange got `statuses` (any 4xx when None) and no token."""
     for exchange in require_any(exchanges, "the scenario sent no request for this requirement"):
         if exchange.issued_token():
@@ -91,6 +93,7 @@ _DOCUMENTED_STATUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("REFRESH-INVALID-STATUS", ("refresh_unknown",)),
 )
 
+
 @check("AUTH-WWW-AUTHENTICATE", uses=ALL)
 def ensure_www_authenticate(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A 401 answering an Authorization header carries WWW-Authenticate (RFC 6749 5.2)."""
@@ -98,8 +101,11 @@ def ensure_www_authenticate(exchanges: Sequence[Exchange], ctx: CheckContext) ->
     for exchange in require_any(answered, "no 401 answered a request with an Authorization header"):
         assert exchange.response is not None
         if not exchange.response.header("www-authenticate"):
-            raise ctx.fail("A 401 carries no WWW-Authenticate header.",
-                           'WWW-Authenticate: Basic realm="..."', outcome(exchange))
+            raise ctx.fail(
+                "A 401 carries no WWW-Authenticate header.",
+                'WWW-Authenticate: Basic realm="..."',
+                outcome(exchange),
+            )
 
 
 for _id, _uses, _statuses in _REFUSALS:

@@ -34,11 +34,15 @@ def ensure_json_success(exchanges: Sequence[Exchange], ctx: CheckContext) -> Non
         assert exchange.response is not None
         media = exchange.response.media_type
         if media != "application/json" and not media.endswith("+json"):
-            raise ctx.fail("A 200 response is not JSON.", "Content-Type: application/json",
-                           f"Content-Type: {media or '(none)'}")
+            raise ctx.fail(
+                "A 200 response is not JSON.",
+                "Content-Type: application/json",
+                f"Content-Type: {media or '(none)'}",
+            )
         if exchange.body_object() is None:
-            raise ctx.fail("A 200 response body is not a JSON object.", "a JSON object",
-                           outcome(exchange))
+            raise ctx.fail(
+                "A 200 response body is not a JSON object.", "a JSON object", outcome(exchange)
+            )
 
 
 @check("RESP-TOKEN-TYPE", uses=ALL)
@@ -47,8 +51,9 @@ def ensure_bearer_token_type(exchanges: Sequence[Exchange], ctx: CheckContext) -
     for exchange in _successes(exchanges):
         token_type = (exchange.body_object() or {}).get("token_type")
         if not isinstance(token_type, str) or token_type.lower() != "bearer":
-            raise ctx.fail("token_type is not Bearer.", "token_type: Bearer",
-                           f"token_type: {token_type!r}")
+            raise ctx.fail(
+                "token_type is not Bearer.", "token_type: Bearer", f"token_type: {token_type!r}"
+            )
 
 
 def _seconds_problem(value: object) -> str | None:
@@ -71,9 +76,11 @@ def ensure_lifetimes_are_seconds(exchanges: Sequence[Exchange], ctx: CheckContex
                 continue
             problem = _seconds_problem(body.get(name))
             if problem:
-                raise ctx.fail(f"{name} is not a positive whole number of seconds.",
-                               f"{name}: a positive JSON integer or a string of digits",
-                               f"{name}: {problem}")
+                raise ctx.fail(
+                    f"{name} is not a positive whole number of seconds.",
+                    f"{name}: a positive JSON integer or a string of digits",
+                    f"{name}: {problem}",
+                )
 
 
 @check("RESP-EXPIRES-IN-TYPE", uses=ALL)
@@ -85,18 +92,26 @@ def ensure_lifetime_type_documented(exchanges: Sequence[Exchange], ctx: CheckCon
     for exchange in _successes(exchanges):
         value = (exchange.body_object() or {}).get("expires_in")
         if isinstance(value, bool) or not isinstance(value, allowed):
-            raise ctx.fail(f"expires_in has a type edition {ctx.edition} does not document.",
-                           " or ".join(t.__name__ for t in allowed), type(value).__name__)
+            raise ctx.fail(
+                f"expires_in has a type edition {ctx.edition} does not document.",
+                " or ".join(t.__name__ for t in allowed),
+                type(value).__name__,
+            )
 
 
 @check("RESP-REFRESH-EXPIRES-PRESENT", uses=ALL)
 def ensure_refresh_lifetime_present(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A response carrying a refresh_token also carries refresh_token_expires_in."""
-    with_refresh = [e for e in _successes(exchanges) if (e.body_object() or {}).get("refresh_token")]
+    with_refresh = [
+        e for e in _successes(exchanges) if (e.body_object() or {}).get("refresh_token")
+    ]
     for exchange in require_any(with_refresh, "no 200 response carried a refresh_token"):
         if "refresh_token_expires_in" not in (exchange.body_object() or {}):
-            raise ctx.fail("A refresh_token comes without refresh_token_expires_in.",
-                           "refresh_token_expires_in beside refresh_token", outcome(exchange))
+            raise ctx.fail(
+                "A refresh_token comes without refresh_token_expires_in.",
+                "refresh_token_expires_in beside refresh_token",
+                outcome(exchange),
+            )
 
 
 @check("RESP-CACHE-CONTROL", uses=ALL)
@@ -106,8 +121,11 @@ def ensure_no_store(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
         assert exchange.response is not None
         values = exchange.response.header_values("cache-control")
         if not any("no-store" in _cache_directives(v) for v in values):
-            raise ctx.fail("A token response may be cached.", "Cache-Control: no-store",
-                           f"Cache-Control: {', '.join(values) or '(none)'}")
+            raise ctx.fail(
+                "A token response may be cached.",
+                "Cache-Control: no-store",
+                f"Cache-Control: {', '.join(values) or '(none)'}",
+            )
 
 
 @check("RESP-PRAGMA", uses=ALL)
@@ -117,8 +135,11 @@ def ensure_pragma_no_cache(exchanges: Sequence[Exchange], ctx: CheckContext) -> 
         assert exchange.response is not None
         value = exchange.response.header("pragma") or ""
         if "no-cache" not in value.lower():
-            raise ctx.fail("A token response lacks Pragma: no-cache.", "Pragma: no-cache",
-                           f"Pragma: {value or '(none)'}")
+            raise ctx.fail(
+                "A token response lacks Pragma: no-cache.",
+                "Pragma: no-cache",
+                f"Pragma: {value or '(none)'}",
+            )
 
 
 @check("TOKEN-UNIQUE", uses=ALL)
@@ -129,9 +150,11 @@ def ensure_access_tokens_unique(exchanges: Sequence[Exchange], ctx: CheckContext
         raise Skipped("fewer than two tokens were issued")
     repeated = [count for count in Counter(tokens).values() if count > 1]
     if repeated:
-        raise ctx.fail("The target handed out the same access token more than once.",
-                       f"{len(tokens)} distinct access tokens",
-                       f"{len(set(tokens))} distinct among {len(tokens)}")
+        raise ctx.fail(
+            "The target handed out the same access token more than once.",
+            f"{len(tokens)} distinct access tokens",
+            f"{len(set(tokens))} distinct among {len(tokens)}",
+        )
 
 
 @check("SECRET-NOT-ECHOED", uses=ALL)
@@ -145,21 +168,28 @@ def ensure_secrets_not_echoed(exchanges: Sequence[Exchange], ctx: CheckContext) 
         text = exchange.response.body.decode("utf-8", errors="replace")
         text += "\n".join(v for _, v in exchange.response.headers)
         if any(secret in text for secret in secrets):
-            raise ctx.fail("A response contains a configured secret.",
-                           "no client secret or user password in any response",
-                           f"a secret in the response to {exchange.scenario}/{exchange.label}")
+            raise ctx.fail(
+                "A response contains a configured secret.",
+                "no client secret or user password in any response",
+                f"a secret in the response to {exchange.scenario}/{exchange.label}",
+            )
 
 
 @check("ERR-BODY-SHAPE", uses=ALL)
 def ensure_error_body_shape(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """Every error body is a JSON object {code, message}, code matching ^CMN_\\d{5}$."""
-    errors = [e for e in exchanges if e.operation in DOCUMENTED_OPERATIONS and (e.status or 0) >= 400]
+    errors = [
+        e for e in exchanges if e.operation in DOCUMENTED_OPERATIONS and (e.status or 0) >= 400
+    ]
     for exchange in require_any(errors, "no error response to inspect"):
         body = exchange.body_object()
         code, message = (body or {}).get("code"), (body or {}).get("message")
         if not (isinstance(code, str) and CMN_CODE.match(code) and isinstance(message, str)):
-            raise ctx.fail("An error body is not {code, message} with a CMN code.",
-                           '{"code": "CMN_9xxxx", "message": "..."}', outcome(exchange))
+            raise ctx.fail(
+                "An error body is not {code, message} with a CMN code.",
+                '{"code": "CMN_9xxxx", "message": "..."}',
+                outcome(exchange),
+            )
 
 
 @check("ERR-CODE", uses=ALL)
@@ -188,5 +218,8 @@ def ensure_no_server_errors(exchanges: Sequence[Exchange], ctx: CheckContext) ->
         if (exchange.status or 0) >= 500:
             body = exchange.body_object() or {}
             documented = f" (the target reports {body['code']})" if "code" in body else ""
-            raise ctx.fail(f"The target failed with a server error{documented}.",
-                           "no 5xx for any request", outcome(exchange))
+            raise ctx.fail(
+                f"The target failed with a server error{documented}.",
+                "no 5xx for any request",
+                outcome(exchange),
+            )

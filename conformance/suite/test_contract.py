@@ -14,15 +14,19 @@ from conformance.run import Case, RunContext
 
 
 @pytest.fixture
-def judged(conformance_run: RunContext, requirement_case: Case, request: pytest.FixtureRequest) -> Outcome:
+def judged(
+    conformance_run: RunContext, requirement_case: Case, request: pytest.FixtureRequest
+) -> Outcome:
     outcome = conformance_run.judge(requirement_case)
-    request.node.user_properties.extend([
-        ("requirement", outcome.requirement_id),
-        ("level", outcome.level),
-        ("edition", outcome.edition),
-        ("grant", outcome.grant or "-"),
-        ("outcome", outcome.outcome),
-    ])
+    request.node.user_properties.extend(
+        [
+            ("requirement", outcome.requirement_id),
+            ("level", outcome.level),
+            ("edition", outcome.edition),
+            ("grant", outcome.grant or "-"),
+            ("outcome", outcome.outcome),
+        ]
+    )
     if outcome.outcome == "error":
         pytest.fail(outcome.message, pytrace=False)
     return outcome
