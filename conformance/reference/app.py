@@ -1,0 +1,104 @@
+"""The reference target's ASGI application."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .accounts import Accounts, default_accounts
+from .context import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_PATH, ReferenceContext
+from .endpoints import Endpoints
+from .errors import ApiError, Edition, Problem, check_edition, render_error
+from .faults import parse_faults
+from .middleware import ResponseHeadersMiddleware
+from .store import Clock, Lifetimes, TokenStore
+
+# Access token lifetimes: "~1 hour" in 1.3.1's description, "defaults to 24 hours"
+# in 1.11.0's schema.
+DEFAULT_ACCESS_LIFETIME: dict[Edition, int] = {"1.3.1": 3600, "1.11.0": 86400}
+DEFAULT_REFRESH_LIFETIME = 15_551_999  # both editions' refresh_token_expires_in example
+DEFAULT_CODE_LIFETIME = 60
+
+_Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def create_app(
+    accounts: Accounts | None = None,
+    edition: str = "1.3.1",
+    faults: Iterable[str] = frozenset(),
+    clock: Clock = time.monotonic,
+    *,
+    access_token_lifetime: int | None = None,
+    refresh_token_lifetime: int = DEFAULT_REFRESH_LIFETIME,
+    code_lifetime: int = DEFAULT_CODE_LIFETIME,
+) -> Starlette:
+    """Build the reference target for one edition, optionally with named faults.
+
+    `clock` (seconds, monotonic) decides token and code expiry, so tests can move
+    time forward. Raises ValueError for an unknown edition or fault, or a lifetime
+    that is not a positive number of seconds.
+    """
+    checked = check_edition(edition)
+    lifetimes = Lifetimes(
+        access=access_token_lifetime or DEFAULT_ACCESS_LIFETIME[checked],
+        refresh=refresh_token_lifetime,
+        code=code_lifetime,
+    )
+    if min(lifetimes.access, lifetimes.refresh, lifetimes.code) <= 0:
+        raise ValueError("token and code lifetimes must be positive seconds")
+    ctx = ReferenceContext(
+        accounts=accounts or default_accounts(),
+        edition=checked,
+        faults=parse_faults(faults),
+        store=TokenStore(lifetimes, clock),
+    )
+    app = Starlette(
+        routes=_routes(ctx),
+        middleware=[Middleware(ResponseHeadersMiddleware, ctx=ctx)],
+        exception_handlers=_exception_handlers(ctx),
+    )
+    # Without this, `/oauth2/v1/token/` would answer a redirect instead of a 404.
+    app.router.redirect_slashes = False
+    app.state.reference = ctx
+    return app
+
+
+def _routes(ctx: ReferenceContext) -> list[Route]:
+    endpoints = Endpoints(ctx)
+    # D16: only POST reaches the token handler, unless the fault lets GET in.
+    token_methods = ["GET", "POST"] if ctx.has_fault("get-issues-token") else ["POST"]
+    return [
+        Route(TOKEN_PATH, endpoints.token, methods=token_methods),
+        # The platform documents DELETE; RFC 7009 uses POST; both are accepted.
+        Route(REVOKE_PATH, endpoints.revoke, methods=["DELETE", "POST"]),
+        Route(AUTHORIZE_PATH, endpoints.authorize, methods=["POST"]),
+    ]
+
+
+def _exception_handlers(ctx: ReferenceContext) -> dict[type[Exception], _Handler]:
+    plain_400 = ctx.has_fault("error-body-plain-text")
+
+    async def api_error(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, ApiError):  # only registered for ApiError
+            raise exc
+        return render_error(exc, ctx.edition, plain_400=plain_400)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        # Starlette's own 404 (unknown path) and 405 (other method, with Allow).
+        if not isinstance(exc, HTTPException):  # only registered for HTTPException
+            raise exc
+        problem = {404: Problem.NOT_FOUND, 405: Problem.METHOD_NOT_ALLOWED}.get(
+            exc.status_code, Problem.INVALID_REQUEST
+        )
+        status = exc.status_code if 400 <= exc.status_code < 500 else None
+        error = ApiError(problem, status=status, headers=exc.headers)
+        return render_error(error, ctx.edition, plain_400=plain_400)
+
+    return {ApiError: api_error, HTTPException: http_error}

@@ -1,0 +1,110 @@
+"""The HTTP handlers: token, revocation, and the reference-only authorize route.
+
+All three share rules 1 to 4 (transactionId, printable headers, client
+authentication, a strict form body); failures are raised as ApiError and rendered
+by the app's exception handler.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .accounts import Client
+from .context import ReferenceContext
+from .credentials import authenticate_client
+from .errors import ApiError, Problem
+from .forms import Params, parse_query, read_form
+from .grants import (
+    INSTITUTION_GRANTS,
+    GrantRequest,
+    TokenBody,
+    authenticate_user,
+    check_authorize_scope,
+    run_grant,
+    select_grant,
+)
+from .headers import check_institution, check_printable_headers, check_transaction_id
+from .store import Outcome
+
+_NO_FAULTS: frozenset[str] = frozenset()
+
+
+class Endpoints:
+    """Request handlers bound to one app's context."""
+
+    def __init__(self, ctx: ReferenceContext) -> None:
+        self.ctx = ctx
+
+    async def token(self, request: Request) -> Response:
+        """`POST /oauth2/v1/token`: validate in the documented order, then grant."""
+        ctx = self.ctx
+        # GET reaches here only under the `get-issues-token` fault (D16).
+        client, params = await self._accepted(
+            request, ctx.faults, from_query=request.method != "POST"
+        )
+        grant = select_grant(params, ctx.faults)
+        check_institution(
+            request.scope["headers"],
+            ctx.accounts,
+            client,
+            required=grant in INSTITUTION_GRANTS and not ctx.has_fault("institution-optional"),
+            unchecked=ctx.has_fault("institution-unchecked"),
+        )
+        if grant not in client.grants and not ctx.has_fault("grant-restrictions-ignored"):
+            raise ApiError(Problem.FORBIDDEN, "the client may not use this grant")
+        body = run_grant(grant, GrantRequest(ctx, client, params))
+        return self._token_response(body, client)
+
+    async def revoke(self, request: Request) -> Response:
+        """`DELETE` (or `POST`) `/oauth2/v1/revoke`: revoke a token of this client."""
+        client, params = await self._accepted(request, _NO_FAULTS)
+        token = params.get("token", "")
+        if not token:
+            raise ApiError(Problem.INVALID_REQUEST, "token is required")
+        rejects = self.ctx.has_fault("revoke-rejects")
+        apply = not (rejects or self.ctx.has_fault("revoke-noop"))
+        outcome = self.ctx.store.revoke(token, client.client_id, apply=apply)
+        if outcome is Outcome.FOREIGN:
+            raise ApiError(Problem.FORBIDDEN, "the token was issued to another client")
+        if rejects:
+            raise ApiError(Problem.INVALID_REQUEST)
+        # RFC 7009 2.2: an unknown token is answered like a revoked one.
+        return Response(status_code=204)
+
+    async def authorize(self, request: Request) -> Response:
+        """`POST /reference/v1/authorize`: a user's consent, as a single-use code."""
+        ctx = self.ctx
+        client, params = await self._accepted(request, _NO_FAULTS)
+        check_institution(request.scope["headers"], ctx.accounts, client, required=False)
+        if "authorization_code" not in client.grants:
+            raise ApiError(Problem.FORBIDDEN, "the client may not use this grant")
+        user = authenticate_user(ctx.accounts, client, params, _NO_FAULTS)
+        scopes = check_authorize_scope(params.get("scope"), client)
+        code = ctx.store.issue_code(
+            client.client_id, user.username, offline_access="offline_access" in scopes
+        )
+        return JSONResponse({"code": code})
+
+    async def _accepted(
+        self, request: Request, faults: frozenset[str], *, from_query: bool = False
+    ) -> tuple[Client, Params]:
+        """Rules 1 to 4, in order; `faults` holds those that apply to this route."""
+        headers = request.scope["headers"]
+        check_transaction_id(
+            headers, optional="txid-optional" in faults, fail_500="invalid-txid-500" in faults
+        )
+        check_printable_headers(headers)
+        client = authenticate_client(headers, self.ctx.accounts, faults)
+        if from_query:
+            return client, parse_query(request.url.query)
+        return client, await read_form(request, accept_json="json-body-accepted" in faults)
+
+    def _token_response(self, body: TokenBody, client: Client) -> Response:
+        if self.ctx.has_fault("success-echoes-client-secret"):
+            body["client_secret"] = client.client_secret  # the leak D18 forbids, on purpose
+        if self.ctx.has_fault("token-content-type-text"):
+            return Response(json.dumps(body), media_type="text/plain")
+        return JSONResponse(body)

@@ -1,0 +1,153 @@
+"""Serving the reference target over real HTTP on 127.0.0.1.
+
+`ReferenceServer` runs it in a background thread for the embedded run and the
+tests; `serve_forever` runs it in the foreground for `conformance serve`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from types import TracebackType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from .accounts import Accounts, default_accounts
+from .app import create_app
+from .errors import Edition, check_edition
+from .store import Clock
+
+HOST = "127.0.0.1"  # never reachable from other machines: the credentials are public
+_START_TIMEOUT = 10.0
+_STOP_TIMEOUT = 10.0
+
+
+def _config(app: Starlette, port: int) -> uvicorn.Config:
+    # No access log: request lines are noise here, and a log line is one more place
+    # a token could end up. h11 and plain asyncio keep behaviour the same everywhere.
+    return uvicorn.Config(
+        app,
+        host=HOST,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        http="h11",
+        loop="asyncio",
+        ws="none",
+        lifespan="off",
+    )
+
+
+class ReferenceServer:
+    """The reference target served by uvicorn in a background thread.
+
+    Use as a context manager: entering starts the server and waits until it accepts
+    connections; leaving stops it. `port=0` picks a free port; `.url` tells which.
+    """
+
+    def __init__(
+        self,
+        accounts: Accounts | None = None,
+        edition: str = "1.3.1",
+        faults: Iterable[str] = frozenset(),
+        port: int = 0,
+        *,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.accounts: Accounts = accounts or default_accounts()
+        self.edition: Edition = check_edition(edition)
+        self.app = create_app(self.accounts, self.edition, faults, clock)
+        self.faults: frozenset[str] = self.app.state.reference.faults
+        self._requested_port = port
+        self._port: int | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (only while running)."""
+        if self._port is None:
+            raise RuntimeError("the reference server is not running")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. `http://127.0.0.1:54321` (only while running)."""
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> ReferenceServer:
+        """Start serving and wait (at most ~10 s) until connections are accepted."""
+        if self._thread is not None:
+            raise RuntimeError("the reference server is already running")
+        server = uvicorn.Server(_config(self.app, self._requested_port))
+        thread = threading.Thread(
+            target=self._run, args=(server,), name="reference-server", daemon=True
+        )
+        self._server, self._thread = server, thread
+        thread.start()
+        try:
+            self._port = self._wait_until_listening(server, thread)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Ask the server to finish and wait for its thread."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(_STOP_TIMEOUT)
+            if self._thread.is_alive():
+                # Open keep-alive connections can hold a graceful shutdown; end them.
+                assert self._server is not None
+                self._server.force_exit = True
+                self._thread.join(_STOP_TIMEOUT)
+        self._server, self._thread, self._port = None, None, None
+
+    def __enter__(self) -> ReferenceServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @staticmethod
+    def _run(server: uvicorn.Server) -> None:
+        # uvicorn calls sys.exit when it cannot bind (after logging why); the
+        # starting thread then sees this one end and raises RuntimeError.
+        with contextlib.suppress(SystemExit):
+            server.run()
+
+    @staticmethod
+    def _wait_until_listening(server: uvicorn.Server, thread: threading.Thread) -> int:
+        deadline = time.monotonic() + _START_TIMEOUT
+        while time.monotonic() < deadline:
+            if not thread.is_alive():
+                raise RuntimeError("the reference server stopped while starting (port in use?)")
+            if server.started and server.servers:
+                port: int = server.servers[0].sockets[0].getsockname()[1]
+                # Bound and listening: a connect proves it before anyone relies on it.
+                with socket.create_connection((HOST, port), timeout=1.0):
+                    return port
+            time.sleep(0.01)
+        raise RuntimeError(f"the reference server did not start within {_START_TIMEOUT:.0f} s")
+
+
+def serve_forever(
+    port: int = 8000,
+    edition: str = "1.3.1",
+    accounts: Accounts | None = None,
+    faults: Iterable[str] = frozenset(),
+) -> None:
+    """Serve the reference target in the foreground until interrupted (Ctrl-C)."""
+    app = create_app(accounts or default_accounts(), edition, faults)
+    uvicorn.Server(_config(app, port)).run()

@@ -1,0 +1,1 @@
+"""Tests of the reference target, over real HTTP."""
