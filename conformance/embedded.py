@@ -7,17 +7,14 @@ client, authorization codes, revocation) come from the reference's own accounts.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from urllib.parse import quote_plus
 
-import httpx
-
 from conformance.errors import ConformanceError
 from conformance.reference import Accounts, ReferenceServer, default_accounts
-from conformance.sender import basic_credentials
+from conformance.reference.authorize import request_code
 from conformance.settings import Settings
 
 AUTHORIZE_PATH = "/reference/v1/authorize"
@@ -49,31 +46,19 @@ class ReferenceCodeSource:
     """Obtains authorization codes from the reference's reference-only authorize route."""
 
     def __init__(self, settings: Settings, base_url: str) -> None:
-        self._settings = settings
-        self._url = base_url + AUTHORIZE_PATH
+        self._base_url = base_url
+        self._credentials = {
+            "CONFORMANCE_CLIENT_ID": settings.client_id or "",
+            "CONFORMANCE_CLIENT_SECRET": settings.client_secret or "",
+            "CONFORMANCE_USERNAME": settings.username or "",
+            "CONFORMANCE_PASSWORD": settings.password or "",
+        }
 
     def __call__(self) -> str:
-        client = self._settings.client()
-        if client is None:
-            raise ConformanceError("the embedded reference has no main client")
-        response = httpx.post(
-            self._url,
-            headers={
-                "Authorization": basic_credentials(client),
-                "transactionId": str(uuid.uuid4()),
-            },
-            data={
-                "username": self._settings.username or "",
-                "password": self._settings.password or "",
-            },
-            timeout=self._settings.timeout,
-        )
-        code = response.json().get("code") if response.status_code == 200 else None
-        if not isinstance(code, str) or not code:
-            raise ConformanceError(
-                f"the reference's authorize route answered {response.status_code}"
-            )
-        return code
+        try:
+            return request_code(self._base_url, self._credentials)
+        except RuntimeError as exc:
+            raise ConformanceError(f"the embedded reference: {exc}") from None
 
 
 @contextmanager

@@ -27,6 +27,7 @@ class Failure(AssertionError):
         self.title = title
         self.expected = expected
         self.received = received
+        self.exchange: object | None = None  # the exchange that shows the failure, if one does
         super().__init__(self.render())
 
     def render(self) -> str:

@@ -75,9 +75,11 @@ class Redactor:
     def body(self, body: bytes, media_type: str) -> str:
         """A body as text for evidence, secret fields masked, truncated."""
         text = body[:EVIDENCE_BODY_LIMIT].decode("utf-8", errors="replace")
+        # Shape decides, not the declared media type: the suite sends forms labelled as
+        # something else on purpose, and targets mislabel their answers.
         if "json" in media_type or text.lstrip().startswith(("{", "[")):
             text = self._json_text(text)
-        elif "x-www-form-urlencoded" in media_type:
+        else:
             text = self._form_text(text)
         suffix = (
             f"... [{len(body) - EVIDENCE_BODY_LIMIT} more bytes]"

@@ -192,6 +192,8 @@ class RunContext:
             )
             CHECKS[requirement.id].function(exchanges, ctx)
         except Failure as failure:
+            if isinstance(failure.exchange, Exchange):
+                exchanges = [failure.exchange, *(e for e in exchanges if e is not failure.exchange)]
             status = (
                 "failed"
                 if requirement.level(edition) == "MUST" or self.settings.strict

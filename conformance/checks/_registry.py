@@ -27,8 +27,13 @@ class CheckContext:
     secrets: tuple[str, ...] = field(default=(), repr=False)
     strict_typing: bool = False
 
-    def fail(self, title: str, expected: str, received: str) -> Failure:
-        return Failure(self.requirement_id, title, expected, received)
+    def fail(
+        self, title: str, expected: str, received: str, exchange: Exchange | None = None
+    ) -> Failure:
+        """The Failure of this requirement; `exchange` is the evidence shown first."""
+        failure = Failure(self.requirement_id, title, expected, received)
+        failure.exchange = exchange
+        return failure
 
 
 CheckFunction = Callable[[Sequence[Exchange], CheckContext], None]

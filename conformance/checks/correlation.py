@@ -41,6 +41,7 @@ def ensure_transaction_id_present(exchanges: Sequence[Exchange], ctx: CheckConte
                 "A response carries no transactionId header.",
                 "a transactionId response header on every status",
                 outcome(exchange),
+                exchange=exchange,
             )
 
 
@@ -118,4 +119,5 @@ def ensure_transaction_id_name_case_insensitive(
                 "A valid request was refused because of the transactionId header name's case.",
                 f"HTTP 200 with a token for a header spelled {spelled[0] if spelled else '?'}",
                 outcome(exchange),
+                exchange=exchange,
             )

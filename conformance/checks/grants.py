@@ -22,6 +22,7 @@ def ensure_token_issued(exchanges: Sequence[Exchange], ctx: CheckContext, what: 
                 f"A valid {what} request did not get a token.",
                 "HTTP 200 with a non-empty access_token",
                 outcome(exchange),
+                exchange=exchange,
             )
 
 
@@ -137,6 +138,7 @@ def ensure_revocation_accepted(exchanges: Sequence[Exchange], ctx: CheckContext)
                 "The target refused to revoke a refresh token its client holds.",
                 "HTTP 204 (any 2xx)",
                 outcome(exchange),
+                exchange=exchange,
             )
 
 
@@ -215,4 +217,5 @@ def ensure_only_post_issues_tokens(exchanges: Sequence[Exchange], ctx: CheckCont
                 f"{exchange.request.method} on the token endpoint issued a token.",
                 "no token for any method but POST",
                 outcome(exchange),
+                exchange=exchange,
             )

@@ -34,6 +34,7 @@ def ensure_refused(
                 "The target issued a token for a request it must refuse.",
                 f"{_describe_statuses(statuses)} and no access_token",
                 outcome(exchange),
+                exchange=exchange,
             )
         status = exchange.status
         ok = status is not None and (status in statuses if statuses else 400 <= status < 500)
@@ -42,6 +43,7 @@ def ensure_refused(
                 "The target answered a request it must refuse with the wrong status.",
                 _describe_statuses(statuses),
                 outcome(exchange),
+                exchange=exchange,
             )
 
 
@@ -51,6 +53,7 @@ def refused(statuses: tuple[int, ...] | None = None) -> CheckFunction:
     def check(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
         ensure_refused(exchanges, ctx, statuses)
 
+    check.__doc__ = f"The scenario's requests get {_describe_statuses(statuses)} and no token."
     return check
 
 
@@ -105,6 +108,7 @@ def ensure_www_authenticate(exchanges: Sequence[Exchange], ctx: CheckContext) ->
                 "A 401 carries no WWW-Authenticate header.",
                 'WWW-Authenticate: Basic realm="..."',
                 outcome(exchange),
+                exchange=exchange,
             )
 
 

@@ -111,6 +111,7 @@ def ensure_refresh_lifetime_present(exchanges: Sequence[Exchange], ctx: CheckCon
                 "A refresh_token comes without refresh_token_expires_in.",
                 "refresh_token_expires_in beside refresh_token",
                 outcome(exchange),
+                exchange=exchange,
             )
 
 
@@ -189,6 +190,7 @@ def ensure_error_body_shape(exchanges: Sequence[Exchange], ctx: CheckContext) ->
                 "An error body is not {code, message} with a CMN code.",
                 '{"code": "CMN_9xxxx", "message": "..."}',
                 outcome(exchange),
+                exchange=exchange,
             )
 
 
@@ -208,6 +210,7 @@ def ensure_documented_error_codes(exchanges: Sequence[Exchange], ctx: CheckConte
                 f"The error for {exchange.expects} is not the one edition {ctx.edition} documents.",
                 f"HTTP {statuses}, code {expectation.code or 'any'}",
                 outcome(exchange),
+                exchange=exchange,
             )
 
 
@@ -222,4 +225,5 @@ def ensure_no_server_errors(exchanges: Sequence[Exchange], ctx: CheckContext) ->
                 f"The target failed with a server error{documented}.",
                 "no 5xx for any request",
                 outcome(exchange),
+                exchange=exchange,
             )
