@@ -60,7 +60,12 @@ def _add_spec(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     build.add_argument("--edition", choices=EDITIONS, default=None, help="default: every edition")
     diff = actions.add_parser("diff", help="compare our document with a vendor OpenAPI document")
     diff.add_argument("vendor", type=Path)
-    diff.add_argument("--edition", choices=EDITIONS, default=DEFAULT_EDITION)
+    diff.add_argument(
+        "--edition",
+        choices=EDITIONS,
+        default=None,
+        help="our edition to compare (default: the vendor's info.version, else 1.3.1)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,9 +108,10 @@ def _spec(args: argparse.Namespace) -> int:
         for edition in [args.edition] if args.edition else EDITIONS:
             print(openapi.write_openapi(edition, openapi.openapi_path(edition).parent))
         return 0
-    ours = openapi.build_openapi(load_contract(), args.edition)
     vendor = spec_diff.load_document(args.vendor)
-    print(spec_diff.render_diff(spec_diff.diff_documents(ours, vendor)))
+    edition = args.edition or spec_diff.edition_of(vendor) or DEFAULT_EDITION
+    ours = openapi.build_openapi(load_contract(), edition)
+    print(spec_diff.render_diff(spec_diff.diff_documents(ours, vendor)), end="")
     return 0
 
 

@@ -107,14 +107,20 @@ class RunContext:
         return self.sender.send(scenario, label, **kwargs)  # type: ignore[arg-type]
 
     def take_wrong_password_attempt(self, scenario: str) -> None:
-        """Count one failed login of the configured user, or refuse past the lock-out cap."""
+        """Count one failed login of the configured user, or raise Skipped past the cap."""
+        if not self.try_wrong_password_attempt():
+            raise Skipped(
+                f"the wrong-password cap ({self.settings.wrong_password_cap} per run, setting "
+                f"wrong_password_cap) is reached; {scenario} would risk locking the user out"
+            )
+
+    def try_wrong_password_attempt(self) -> bool:
+        """Count one failed login of the configured user if the lock-out cap allows it."""
         with self._lock:
             if self.wrong_password_attempts >= self.settings.wrong_password_cap:
-                raise Skipped(
-                    f"the wrong-password cap ({self.settings.wrong_password_cap} per run, setting "
-                    f"wrong_password_cap) is reached; {scenario} would risk locking the user out"
-                )
+                return False
             self.wrong_password_attempts += 1
+            return True
 
     def fetch_auth_code(self) -> str:
         if self._auth_code_source is None:

@@ -373,17 +373,18 @@ def password_missing_fields(ctx: RunContext) -> list[Exchange]:
             expects="PASSWORD-FIELDS-REQUIRED",
         )
     ]
-    ctx.take_wrong_password_attempt("password_missing_fields")  # a login without password may count
-    no_password = {"grant_type": PW, "username": ctx.settings.username or ""}
-    sent.append(
-        ctx.send(
-            "password_missing_fields",
-            "no-password",
-            form=no_password,
-            grant=PW,
-            expects="PASSWORD-FIELDS-REQUIRED",
+    # A login without a password may count as a failed one: only within the lock-out cap.
+    if ctx.try_wrong_password_attempt():
+        no_password = {"grant_type": PW, "username": ctx.settings.username or ""}
+        sent.append(
+            ctx.send(
+                "password_missing_fields",
+                "no-password",
+                form=no_password,
+                grant=PW,
+                expects="PASSWORD-FIELDS-REQUIRED",
+            )
         )
-    )
     return sent
 
 

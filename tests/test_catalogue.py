@@ -45,6 +45,15 @@ def test_checks_have_docstrings_the_report_can_show() -> None:
 def test_public_surface__sorted_and_as_documented() -> None:
     assert conformance.__all__ == sorted(conformance.__all__)
     assert conformance.__all__ == [
-        "ConfigError", "ConformanceError", "Contract", "Failure", "Requirement", "Settings",
-        "Skipped", "TargetUnreachable", "__version__", "load_contract", "load_settings",
+        "ConfigError",
+        "ConformanceError",
+        "Contract",
+        "Failure",
+        "Requirement",
+        "Settings",
+        "Skipped",
+        "TargetUnreachable",
+        "__version__",
+        "load_contract",
+        "load_settings",
     ]

@@ -17,14 +17,15 @@ from urllib.parse import quote_plus
 import pytest
 
 from conformance.embedded import role_settings
-from conformance.reference import ReferenceServer, default_accounts
 from conformance.redact import MASK, Redactor
+from conformance.reference import ReferenceServer, default_accounts
 from conformance.sender import basic_credentials
 from conformance.settings import Client
 
 pytestmark = pytest.mark.slow
-LEAKY_FAULTS = frozenset({"success-echoes-client-secret", "refresh-not-rotated", "code-reusable",
-                          "token-type-mac"})
+LEAKY_FAULTS = frozenset(
+    {"success-echoes-client-secret", "refresh-not-rotated", "code-reusable", "token-type-mac"}
+)
 
 
 def _issued_secrets(server: ReferenceServer) -> set[str]:
@@ -34,8 +35,11 @@ def _issued_secrets(server: ReferenceServer) -> set[str]:
 
 def _configured_secrets(roles: dict[str, str]) -> set[str]:
     found = {v for k, v in roles.items() if k.endswith("secret") or k == "password"}
-    clients = [("client_id", "client_secret"), ("second_client_id", "second_client_secret"),
-               ("special_client_id", "special_client_secret")]
+    clients = [
+        ("client_id", "client_secret"),
+        ("second_client_id", "second_client_secret"),
+        ("special_client_id", "special_client_secret"),
+    ]
     for id_key, secret_key in clients:
         basic = basic_credentials(Client(roles[id_key], roles[secret_key]))
         found.add(basic.split(" ", 1)[1])
@@ -52,9 +56,21 @@ def test_run__no_secret_in_any_report_or_output(tmp_path: Path) -> None:
             f"{sys.executable} -m conformance.reference.authorize {server.url}"
         )
         done = subprocess.run(
-            [sys.executable, "-m", "conformance.cli", "run", "--target", server.url,
-             "--report-dir", str(tmp_path / "reports")],
-            capture_output=True, text=True, timeout=120, env=env, check=False,
+            [
+                sys.executable,
+                "-m",
+                "conformance.cli",
+                "run",
+                "--target",
+                server.url,
+                "--report-dir",
+                str(tmp_path / "reports"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
         )
         issued = _issued_secrets(server)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -72,22 +88,31 @@ def test_run__no_secret_in_any_report_or_output(tmp_path: Path) -> None:
 def test_redactor__masks_structure_and_learned_values() -> None:
     redactor = Redactor(["client-secret-xyz"])
     redactor.learn_from_body({"access_token": "tok-123456", "token_type": "Bearer"})
-    body = redactor.body(b'{"access_token": "tok-123456", "note": "tok-123456"}', "application/json")
+    body = redactor.body(
+        b'{"access_token": "tok-123456", "note": "tok-123456"}', "application/json"
+    )
     assert "tok-123456" not in body and body.count(MASK) == 2
-    form = redactor.body(b"grant_type=password&username=u&password=p%40ss", "application/x-www-form-urlencoded")
+    form = redactor.body(
+        b"grant_type=password&username=u&password=p%40ss", "application/x-www-form-urlencoded"
+    )
     assert "p%40ss" not in form and "username=u" in form
     headers = redactor.headers([("Authorization", "Basic " + base64.b64encode(b"a:b").decode())])
     assert headers == [("Authorization", f"Basic {MASK}")]
-    assert redactor.text("echo client-secret-xyz and client-secret-xyz") == f"echo {MASK} and {MASK}"
+    assert (
+        redactor.text("echo client-secret-xyz and client-secret-xyz") == f"echo {MASK} and {MASK}"
+    )
     assert redactor.text(quote_plus("client-secret-xyz")) == MASK
 
 
 def test_redactor__curl_keeps_credentials_out() -> None:
     from conformance.exchange import RecordedRequest
 
-    request = RecordedRequest("POST", "http://t.test/oauth2/v1/token",
-                              (("Authorization", "Basic c2VjcmV0"), ("transactionId", "x")),
-                              b"grant_type=password&username=u&password=hunter22")
+    request = RecordedRequest(
+        "POST",
+        "http://t.test/oauth2/v1/token",
+        (("Authorization", "Basic c2VjcmV0"), ("transactionId", "x")),
+        b"grant_type=password&username=u&password=hunter22",
+    )
     curl = Redactor().curl(request)
     assert "c2VjcmV0" not in curl and "hunter22" not in curl
     assert "$CONFORMANCE_BASIC_CREDENTIALS" in curl

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Sequence
+from urllib.parse import quote, quote_plus
 
 from conformance.checks._registry import ALL, CheckContext, check, outcome, require_any
 from conformance.checks.correlation import DOCUMENTED_OPERATIONS
 from conformance.errors import Skipped
 from conformance.exchange import Exchange
 
-DIGITS = re.compile(r"^[0-9]+$")
-CMN_CODE = re.compile(r"^CMN_\d{5}$")
+# ASCII digits only and no trailing newline: Python's \d and $ would accept both.
+DIGITS = re.compile(r"[0-9]+")
+CMN_CODE = re.compile(r"CMN_[0-9]{5}")
 SECRET_MIN_LENGTH = 6  # shorter configured secrets could match ordinary words in messages
 
 
@@ -61,7 +64,7 @@ def _seconds_problem(value: object) -> str | None:
         return f"{value!r}"
     if isinstance(value, int):
         return None if value > 0 else f"{value!r} (not positive)"
-    if isinstance(value, str) and DIGITS.match(value) and int(value) > 0:
+    if isinstance(value, str) and DIGITS.fullmatch(value) and int(value) > 0:
         return None
     return f"{value!r}"
 
@@ -85,18 +88,23 @@ def ensure_lifetimes_are_seconds(exchanges: Sequence[Exchange], ctx: CheckContex
 
 @check("RESP-EXPIRES-IN-TYPE", uses=ALL)
 def ensure_lifetime_type_documented(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
-    """With strict typing, expires_in uses a JSON type the edition documents."""
+    """With strict typing, the lifetimes use a JSON type the edition documents."""
     if not ctx.strict_typing:
         raise Skipped("strict typing is off (turn it on with --strict-typing)")
     allowed = (int, str) if ctx.edition == "1.3.1" else (str,)
     for exchange in _successes(exchanges):
-        value = (exchange.body_object() or {}).get("expires_in")
-        if isinstance(value, bool) or not isinstance(value, allowed):
-            raise ctx.fail(
-                f"expires_in has a type edition {ctx.edition} does not document.",
-                " or ".join(t.__name__ for t in allowed),
-                type(value).__name__,
-            )
+        body = exchange.body_object() or {}
+        for name in ("expires_in", "refresh_token_expires_in"):  # D6 speaks of both
+            if name not in body and name == "refresh_token_expires_in":
+                continue
+            value = body.get(name)
+            if isinstance(value, bool) or not isinstance(value, allowed):
+                raise ctx.fail(
+                    f"{name} has a type edition {ctx.edition} does not document.",
+                    " or ".join(t.__name__ for t in allowed),
+                    type(value).__name__,
+                    exchange=exchange,
+                )
 
 
 @check("RESP-REFRESH-EXPIRES-PRESENT", uses=ALL)
@@ -134,12 +142,13 @@ def ensure_pragma_no_cache(exchanges: Sequence[Exchange], ctx: CheckContext) -> 
     """A 200 response carries Pragma: no-cache."""
     for exchange in _successes(exchanges):
         assert exchange.response is not None
-        value = exchange.response.header("pragma") or ""
-        if "no-cache" not in value.lower():
+        values = exchange.response.header_values("pragma")  # repeated lines combine (RFC 9110)
+        if not any("no-cache" in _cache_directives(v) for v in values):
             raise ctx.fail(
                 "A token response lacks Pragma: no-cache.",
                 "Pragma: no-cache",
-                f"Pragma: {value or '(none)'}",
+                f"Pragma: {', '.join(values) or '(none)'}",
+                exchange=exchange,
             )
 
 
@@ -158,21 +167,28 @@ def ensure_access_tokens_unique(exchanges: Sequence[Exchange], ctx: CheckContext
         )
 
 
+def _spellings(secret: str) -> set[str]:
+    """A secret as a response could carry it: raw, form- or URL-encoded, JSON-escaped."""
+    return {secret, quote_plus(secret), quote(secret, safe=""), json.dumps(secret)[1:-1]}
+
+
 @check("SECRET-NOT-ECHOED", uses=ALL)
 def ensure_secrets_not_echoed(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """No response contains the client secret or the user's password."""
     secrets = [s for s in ctx.secrets if len(s) >= SECRET_MIN_LENGTH]
     if not secrets:
         raise Skipped(f"no configured secret is {SECRET_MIN_LENGTH} characters or longer")
+    spellings = set().union(*(_spellings(s) for s in secrets))
     for exchange in require_any([e for e in exchanges if e.response], "no response to inspect"):
         assert exchange.response is not None
-        text = exchange.response.body.decode("utf-8", errors="replace")
-        text += "\n".join(v for _, v in exchange.response.headers)
-        if any(secret in text for secret in secrets):
+        texts = [exchange.response.body.decode("utf-8", errors="replace")]
+        texts += [value for _, value in exchange.response.headers]
+        if any(spelling in text for text in texts for spelling in spellings):
             raise ctx.fail(
                 "A response contains a configured secret.",
                 "no client secret or user password in any response",
                 f"a secret in the response to {exchange.scenario}/{exchange.label}",
+                exchange=exchange,
             )
 
 
@@ -185,7 +201,14 @@ def ensure_error_body_shape(exchanges: Sequence[Exchange], ctx: CheckContext) ->
     for exchange in require_any(errors, "no error response to inspect"):
         body = exchange.body_object()
         code, message = (body or {}).get("code"), (body or {}).get("message")
-        if not (isinstance(code, str) and CMN_CODE.match(code) and isinstance(message, str)):
+        media = exchange.response.media_type if exchange.response else ""
+        is_json = media == "application/json" or media.endswith("+json")
+        if not (
+            is_json
+            and isinstance(code, str)
+            and CMN_CODE.fullmatch(code)
+            and isinstance(message, str)
+        ):
             raise ctx.fail(
                 "An error body is not {code, message} with a CMN code.",
                 '{"code": "CMN_9xxxx", "message": "..."}',

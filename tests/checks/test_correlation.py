@@ -1,0 +1,313 @@
+"""The transactionId checks (D1, D2, D23 and header-name case) judged on recordings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from conformance.errors import Failure, Skipped
+from conformance.exchange import Exchange
+
+Record = Callable[..., Exchange]
+Judge = Callable[..., None]
+Fails = Callable[..., Failure]
+Skips = Callable[..., Skipped]
+
+SENT = "f8187c63-678f-4f0c-9263-46723794661a"
+OTHER = "0b7c52c4-2f7e-4bb8-9d59-3c1c4fd5e0a7"
+
+
+# --- TXID-PRESENT (D1) --------------------------------------------------------------------
+
+
+@pytest.mark.requirement("TXID-PRESENT")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    ("status", "operation"),
+    [
+        (200, "token"),
+        (400, "token"),
+        (401, "token"),
+        (500, "token"),
+        (204, "revoke"),
+        (400, "revoke"),
+    ],
+    ids=["token-200", "token-400", "token-401", "token-500", "revoke-204", "revoke-400"],
+)
+def test_txid_present__header_on_every_status_passes(
+    record: Record, run_check: Judge, status: int, operation: str
+) -> None:
+    method = "DELETE" if operation == "revoke" else "POST"
+    exchange = record(status, operation=operation, method=method, form={"token": "refresh-1"})
+    run_check("TXID-PRESENT", [exchange])
+
+
+@pytest.mark.requirement("TXID-PRESENT")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("status", [200, 401, 500], ids=["200", "401", "500"])
+def test_txid_present__missing_header_fails(record: Record, fails: Fails, status: int) -> None:
+    good = record(200)
+    bad = record(status, echo=False, label="no-echo")
+    failure = fails("TXID-PRESENT", [good, bad])
+    assert f"HTTP {status}" in failure.received
+
+
+@pytest.mark.requirement("TXID-PRESENT")
+@pytest.mark.verdict("fails")
+def test_txid_present__blank_header_fails(record: Record, fails: Fails) -> None:
+    fails("TXID-PRESENT", [record(400, headers={"transactionId": "  "})])
+
+
+@pytest.mark.requirement("TXID-PRESENT")
+@pytest.mark.verdict("fails")
+def test_txid_present__revoke_answer_without_header_fails(record: Record, fails: Fails) -> None:
+    revoke = record(
+        204,
+        echo=False,
+        operation="revoke",
+        method="DELETE",
+        grant=None,
+        scenario="revoke_flow",
+        label="revoke",
+        form={"token": "refresh-1"},
+    )
+    fails("TXID-PRESENT", [revoke])
+
+
+@pytest.mark.requirement("TXID-PRESENT")
+@pytest.mark.verdict("passes")
+def test_txid_present__header_name_case_is_ignored_passes(record: Record, run_check: Judge) -> None:
+    exchange = record(200, echo=False, headers={"TRANSACTIONID": SENT}, transaction_id=SENT)
+    run_check("TXID-PRESENT", [exchange])
+
+
+@pytest.mark.requirement("TXID-PRESENT")
+@pytest.mark.verdict("passes")
+def test_txid_present__undocumented_methods_are_not_judged_passes(
+    record: Record, run_check: Judge
+) -> None:
+    other = record(
+        405, echo=False, method="PUT", operation="other", scenario="method_not_post", label="PUT"
+    )
+    run_check("TXID-PRESENT", [other, record(200)])
+
+
+@pytest.mark.requirement("TXID-PRESENT")
+@pytest.mark.verdict("skips")
+def test_txid_present__nothing_answered_skips(record: Record, skips: Skips) -> None:
+    other = record(
+        405, echo=False, method="PUT", operation="other", scenario="method_not_post", label="PUT"
+    )
+    lost = record(raises=httpx.ConnectError)
+    skips("TXID-PRESENT", [])
+    skips("TXID-PRESENT", [other, lost])
+
+
+# --- TXID-ECHO (D2) -----------------------------------------------------------------------
+
+
+@pytest.mark.requirement("TXID-ECHO")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize("echoed", [SENT, SENT.upper()], ids=["same-spelling", "uppercase-hex"])
+def test_txid_echo__same_uuid_passes(record: Record, run_check: Judge, echoed: str) -> None:
+    exchange = record(200, echo=False, transaction_id=SENT, headers={"transactionId": echoed})
+    run_check("TXID-ECHO", [exchange])
+
+
+@pytest.mark.requirement("TXID-ECHO")
+@pytest.mark.verdict("passes")
+def test_txid_echo__uppercase_request_id_echoed_lowercase_passes(
+    record: Record, run_check: Judge
+) -> None:
+    exchange = record(401, echo=False, transaction_id=SENT.upper(), headers={"transactionId": SENT})
+    run_check("TXID-ECHO", [exchange])
+
+
+@pytest.mark.requirement("TXID-ECHO")
+@pytest.mark.verdict("passes")
+def test_txid_echo__echo_from_the_sender_passes(record: Record, run_check: Judge) -> None:
+    run_check("TXID-ECHO", [record(200), record(400, label="error"), record(401, label="auth")])
+
+
+@pytest.mark.requirement("TXID-ECHO")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "echoed", [OTHER, "not-a-uuid", SENT[:-1]], ids=["different-uuid", "not-a-uuid", "truncated"]
+)
+def test_txid_echo__other_value_fails(record: Record, fails: Fails, echoed: str) -> None:
+    good = record(200)
+    bad = record(
+        200, echo=False, transaction_id=SENT, headers={"transactionId": echoed}, label="wrong-echo"
+    )
+    failure = fails("TXID-ECHO", [good, bad])
+    assert SENT in failure.expected
+    assert echoed in failure.received and "cc_success/wrong-echo" in failure.received
+
+
+@pytest.mark.requirement("TXID-ECHO")
+@pytest.mark.verdict("fails")
+def test_txid_echo__mismatch_on_an_error_fails(record: Record, fails: Fails) -> None:
+    bad = record(400, echo=False, transaction_id=SENT, headers={"transactionId": OTHER})
+    fails("TXID-ECHO", [bad])
+
+
+@pytest.mark.requirement("TXID-ECHO")
+@pytest.mark.verdict("passes")
+def test_txid_echo__request_without_a_valid_id_is_not_judged_passes(
+    record: Record, run_check: Judge
+) -> None:
+    # D2 speaks only of requests that carried a valid transactionId.
+    invalid = record(
+        400,
+        echo=False,
+        transaction_id="not-a-uuid-12345",
+        headers={"transactionId": OTHER},
+        scenario="txid_invalid",
+        label="not-a-uuid",
+    )
+    run_check("TXID-ECHO", [invalid, record(200)])
+
+
+@pytest.mark.requirement("TXID-ECHO")
+@pytest.mark.verdict("skips")
+def test_txid_echo__no_response_transaction_id_skips(record: Record, skips: Skips) -> None:
+    silent = record(200, echo=False)
+    missing = record(
+        400,
+        transaction_id=None,
+        headers={"transactionId": OTHER},
+        scenario="txid_missing",
+        label="no-header",
+    )
+    invalid = record(
+        400, transaction_id="not-a-uuid-12345", scenario="txid_invalid", label="not-a-uuid"
+    )
+    skips("TXID-ECHO", [silent, missing, invalid])
+    skips("TXID-ECHO", [])
+
+
+# --- TXID-CONCURRENT (D23) ----------------------------------------------------------------
+
+
+def _concurrent(record: Record, count: int) -> list[Exchange]:
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        futures = [
+            pool.submit(record, 200, scenario="txid_concurrent", label=f"request-{i}")
+            for i in range(count)
+        ]
+        return [f.result() for f in futures]
+
+
+@pytest.mark.requirement("TXID-CONCURRENT")
+@pytest.mark.verdict("passes")
+def test_txid_concurrent__each_response_its_own_id_passes(record: Record, run_check: Judge) -> None:
+    exchanges = _concurrent(record, 8)
+    assert len({e.sent_transaction_id for e in exchanges}) == 8
+    run_check("TXID-CONCURRENT", exchanges)
+
+
+@pytest.mark.requirement("TXID-CONCURRENT")
+@pytest.mark.verdict("fails")
+def test_txid_concurrent__swapped_ids_fail(record: Record, fails: Fails) -> None:
+    first = record(
+        200,
+        echo=False,
+        transaction_id=SENT,
+        headers={"transactionId": OTHER},
+        scenario="txid_concurrent",
+        label="request-0",
+    )
+    second = record(
+        200,
+        echo=False,
+        transaction_id=OTHER,
+        headers={"transactionId": SENT},
+        scenario="txid_concurrent",
+        label="request-1",
+    )
+    failure = fails("TXID-CONCURRENT", [first, second])
+    assert failure.title.startswith("2 of 2 ")
+
+
+@pytest.mark.requirement("TXID-CONCURRENT")
+@pytest.mark.verdict("fails")
+def test_txid_concurrent__one_crossed_answer_among_many_fails(record: Record, fails: Fails) -> None:
+    crossed = record(
+        200,
+        echo=False,
+        headers={"transactionId": str(uuid.uuid4())},
+        scenario="txid_concurrent",
+        label="request-9",
+    )
+    failure = fails("TXID-CONCURRENT", [*_concurrent(record, 4), crossed])
+    assert failure.title.startswith("1 of 5 ")
+
+
+@pytest.mark.requirement("TXID-CONCURRENT")
+@pytest.mark.verdict("skips")
+def test_txid_concurrent__no_response_carries_an_id_skips(record: Record, skips: Skips) -> None:
+    silent = [
+        record(200, echo=False, scenario="txid_concurrent", label=f"request-{i}") for i in range(2)
+    ]
+    skips("TXID-CONCURRENT", silent)
+    skips("TXID-CONCURRENT", [])
+
+
+# --- TXID-HEADER-CASE ---------------------------------------------------------------------
+
+
+def _spelled(record: Record, spelling: str, status: int = 200) -> Exchange:
+    return record(
+        status,
+        scenario="txid_case",
+        label=spelling,
+        transaction_id=None,
+        extra_headers=[(spelling, str(uuid.uuid4()))],
+    )
+
+
+@pytest.mark.requirement("TXID-HEADER-CASE")
+@pytest.mark.verdict("passes")
+def test_txid_header_case__token_for_every_spelling_passes(
+    record: Record, run_check: Judge
+) -> None:
+    exchanges = [_spelled(record, "transactionid"), _spelled(record, "TRANSACTIONID")]
+    sent = [n for e in exchanges for n, _ in e.request.headers if n.lower() == "transactionid"]
+    assert sent == ["transactionid", "TRANSACTIONID"]
+    run_check("TXID-HEADER-CASE", exchanges)
+
+
+@pytest.mark.requirement("TXID-HEADER-CASE")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("status", [400, 500], ids=["400", "500"])
+def test_txid_header_case__refused_spelling_fails(
+    record: Record, fails: Fails, status: int
+) -> None:
+    exchanges = [_spelled(record, "transactionid"), _spelled(record, "TRANSACTIONID", status)]
+    failure = fails("TXID-HEADER-CASE", exchanges)
+    assert "TRANSACTIONID" in failure.expected
+    assert f"HTTP {status}" in failure.received
+
+
+@pytest.mark.requirement("TXID-HEADER-CASE")
+@pytest.mark.verdict("fails")
+def test_txid_header_case__200_without_token_fails(record: Record, fails: Fails) -> None:
+    empty = record(
+        200,
+        json={"token_type": "Bearer"},
+        scenario="txid_case",
+        label="transactionid",
+        transaction_id=None,
+        extra_headers=[("transactionid", SENT)],
+    )
+    fails("TXID-HEADER-CASE", [empty])
+
+
+@pytest.mark.requirement("TXID-HEADER-CASE")
+@pytest.mark.verdict("skips")
+def test_txid_header_case__no_request_skips(skips: Skips) -> None:
+    skips("TXID-HEADER-CASE", [])

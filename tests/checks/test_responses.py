@@ -1,0 +1,843 @@
+"""Response shape and headers, error bodies and the whole-run rules, judged on recordings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance.errors import Failure, Skipped
+from conformance.exchange import Exchange
+
+Record = Callable[..., Exchange]
+Judge = Callable[..., None]
+Fails = Callable[..., Failure]
+Skips = Callable[..., Skipped]
+
+CC = "client_credentials"
+PW = "password"
+CODE = "authorization_code"
+RT = "refresh_token"
+GRANTS = (CC, PW, CODE, RT)
+
+CLIENT_SECRET = "reference-secret-1"
+PASSWORD = "Reference-Passw0rd!"
+SPECIAL_SECRET = "sécret: with%+plus"
+SECRETS = (CLIENT_SECRET, PASSWORD, SPECIAL_SECRET)
+
+
+def _token(record: Record, grant: str = CC, **kwargs: Any) -> Exchange:
+    """A 200 of `grant`; `kwargs` override the conforming defaults."""
+    return record(kwargs.pop("status", 200), grant=grant, **kwargs)
+
+
+# --- the per-grant success checks: every one skips without a 200 --------------------------
+
+SUCCESS_CHECKS = (
+    "RESP-CONTENT-TYPE",
+    "RESP-TOKEN-TYPE",
+    "RESP-EXPIRES-IN",
+    "RESP-CACHE-CONTROL",
+    "RESP-PRAGMA",
+    "RESP-REFRESH-EXPIRES-PRESENT",
+)
+
+
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    ("requirement_id", "grant"),
+    [
+        pytest.param(rid, grant, id=f"{rid}-{grant}")
+        for rid in (*SUCCESS_CHECKS, "RESP-EXPIRES-IN-TYPE")
+        for grant in GRANTS
+        # client_credentials and authorization_code answer without a refresh token: skipped
+        if rid != "RESP-REFRESH-EXPIRES-PRESENT" or grant in (PW, RT)
+    ],
+)
+def test_response_checks__conforming_token_response_passes(
+    record: Record, run_check: Judge, requirement_id: str, grant: str
+) -> None:
+    exchanges = [_token(record, grant), _token(record, grant, label="second")]
+    run_check(requirement_id, exchanges, strict_typing=True)
+
+
+@pytest.mark.verdict("skips")
+@pytest.mark.parametrize("requirement_id", [*SUCCESS_CHECKS, "RESP-EXPIRES-IN-TYPE"])
+def test_response_checks__no_200_skips(record: Record, skips: Skips, requirement_id: str) -> None:
+    refused = record(401, error="CMN_90004")
+    revoked = record(
+        200,
+        operation="revoke",
+        method="DELETE",
+        grant=None,
+        form={"token": "t-1"},
+        json={"access_token": "a", "token_type": "mac"},
+    )
+    other = record(
+        200,
+        operation="other",
+        method="PUT",
+        scenario="method_not_post",
+        label="PUT",
+        token={"token_type": "mac"},
+    )
+    skips(requirement_id, [], strict_typing=True)
+    skips(requirement_id, [refused, revoked, other], strict_typing=True)
+
+
+# --- RESP-CONTENT-TYPE --------------------------------------------------------------------
+
+
+@pytest.mark.requirement("RESP-CONTENT-TYPE")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    "media",
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/vnd.token+json",
+    ],
+    ids=["json", "json-charset", "json-upper", "suffix-json"],
+)
+def test_content_type__json_object_passes(record: Record, run_check: Judge, media: str) -> None:
+    run_check("RESP-CONTENT-TYPE", [_token(record, headers={"Content-Type": media})])
+
+
+@pytest.mark.requirement("RESP-CONTENT-TYPE")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    ("media", "received"),
+    [
+        ("text/plain", "Content-Type: text/plain"),
+        ("text/html; charset=utf-8", "Content-Type: text/html"),
+        (None, "Content-Type: (none)"),
+    ],
+    ids=["text-plain", "html", "missing"],
+)
+def test_content_type__json_body_with_another_media_type_fails(
+    record: Record, fails: Fails, media: str | None, received: str
+) -> None:
+    exchange = _token(
+        record,
+        content=json.dumps({"access_token": "a-1"}).encode(),
+        headers={"Content-Type": media},
+    )
+    assert fails("RESP-CONTENT-TYPE", [_token(record), exchange]).received == received
+
+
+@pytest.mark.requirement("RESP-CONTENT-TYPE")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "content",
+    [b"access_token=a-1&token_type=Bearer", b'["a-1"]', b'"a-1"', b"", b'{"access_token": "a-'],
+    ids=["form", "json-list", "json-string", "empty", "truncated-json"],
+)
+def test_content_type__body_not_a_json_object_fails(
+    record: Record, fails: Fails, content: bytes
+) -> None:
+    exchange = _token(record, content=content, headers={"Content-Type": "application/json"})
+    assert fails("RESP-CONTENT-TYPE", [exchange]).expected == "a JSON object"
+
+
+# --- RESP-TOKEN-TYPE (D7) -----------------------------------------------------------------
+
+
+@pytest.mark.requirement("RESP-TOKEN-TYPE")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize("token_type", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_token_type__bearer_in_any_case_passes(
+    record: Record, run_check: Judge, token_type: str
+) -> None:
+    run_check("RESP-TOKEN-TYPE", [_token(record, token={"token_type": token_type})])
+
+
+@pytest.mark.requirement("RESP-TOKEN-TYPE")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "token_type",
+    ["mac", "Bearer ", "Basic", "", None, 1, ["Bearer"]],
+    ids=["mac", "trailing-space", "basic", "empty", "missing", "number", "list"],
+)
+def test_token_type__anything_else_fails(record: Record, fails: Fails, token_type: Any) -> None:
+    bad = _token(record, label="bad", token={"token_type": token_type})
+    failure = fails("RESP-TOKEN-TYPE", [_token(record), bad])
+    assert failure.received == f"token_type: {token_type!r}"
+
+
+@pytest.mark.requirement("RESP-TOKEN-TYPE")
+@pytest.mark.verdict("passes")
+def test_token_type__error_responses_are_not_judged_passes(
+    record: Record, run_check: Judge
+) -> None:
+    error = record(400, json={"code": "CMN_90011", "message": "x", "token_type": "mac"})
+    run_check("RESP-TOKEN-TYPE", [_token(record), error])
+
+
+# --- RESP-EXPIRES-IN (D6) -----------------------------------------------------------------
+
+
+@pytest.mark.requirement("RESP-EXPIRES-IN")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    "value",
+    [3600, "3600", 1, "1", "2591999", 15551999, "007"],
+    ids=["int", "digits", "one", "one-string", "month-string", "half-year", "leading-zeros"],
+)
+def test_expires_in__positive_whole_seconds_pass(
+    record: Record, run_check: Judge, value: Any
+) -> None:
+    run_check("RESP-EXPIRES-IN", [_token(record, token={"expires_in": value})])
+
+
+EXPIRES_BAD = [
+    pytest.param("3600s", id="unit-suffix"),
+    pytest.param(0, id="zero"),
+    pytest.param("0", id="zero-string"),
+    pytest.param(-1, id="negative"),
+    pytest.param("-1", id="negative-string"),
+    pytest.param("1.5", id="decimal-string"),
+    pytest.param(1.5, id="float"),
+    pytest.param(3600.0, id="whole-float"),
+    pytest.param(True, id="true"),
+    pytest.param(False, id="false"),
+    pytest.param("", id="empty"),
+    pytest.param(" 3600", id="leading-space"),
+    pytest.param("+3600", id="plus-sign"),
+    pytest.param("٣٦٠٠", id="arabic-indic-digits"),
+    pytest.param([3600], id="list"),
+    pytest.param({"seconds": 3600}, id="object"),
+]
+
+
+@pytest.mark.requirement("RESP-EXPIRES-IN")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("value", EXPIRES_BAD)
+def test_expires_in__anything_else_fails(record: Record, fails: Fails, value: Any) -> None:
+    failure = fails(
+        "RESP-EXPIRES-IN", [_token(record), _token(record, token={"expires_in": value})]
+    )
+    assert failure.title == "expires_in is not a positive whole number of seconds."
+    assert failure.received.startswith(f"expires_in: {value!r}")
+
+
+@pytest.mark.requirement("RESP-EXPIRES-IN")
+@pytest.mark.verdict("fails")
+def test_expires_in__digits_with_a_trailing_newline_fail(record: Record, fails: Fails) -> None:
+    # "3600\n" is not a string of digits (D6); `$` in DIGITS also matches before a final "\n".
+    fails("RESP-EXPIRES-IN", [_token(record, token={"expires_in": "3600\n"})])
+
+
+@pytest.mark.requirement("RESP-EXPIRES-IN")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("value", [None], ids=["missing"])
+def test_expires_in__missing_fails(record: Record, fails: Fails, value: None) -> None:
+    failure = fails("RESP-EXPIRES-IN", [_token(record, token={"expires_in": value})])
+    assert failure.received == "expires_in: None"
+
+
+@pytest.mark.requirement("RESP-EXPIRES-IN")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "value", [0, "3600s", "1.5", None, True], ids=["zero", "unit", "decimal", "null", "true"]
+)
+def test_expires_in__bad_refresh_token_expires_in_fails(
+    record: Record, fails: Fails, value: Any
+) -> None:
+    exchange = record(
+        200,
+        grant=PW,
+        json={
+            "access_token": "a-1",
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "refresh_token": "r-1",
+            "refresh_token_expires_in": value,
+        },
+    )
+    failure = fails("RESP-EXPIRES-IN", [exchange])
+    assert failure.title.startswith("refresh_token_expires_in ")
+
+
+@pytest.mark.requirement("RESP-EXPIRES-IN")
+@pytest.mark.verdict("passes")
+def test_expires_in__absent_refresh_token_expires_in_passes(
+    record: Record, run_check: Judge
+) -> None:
+    exchange = _token(record, PW, token={"refresh_token_expires_in": None, "expires_in": "86399"})
+    run_check("RESP-EXPIRES-IN", [exchange])
+
+
+# --- RESP-EXPIRES-IN-TYPE (D6, strict typing) ---------------------------------------------
+
+
+@pytest.mark.requirement("RESP-EXPIRES-IN-TYPE")
+@pytest.mark.verdict("skips")
+def test_expires_in_type__strict_typing_off_skips(record: Record, skips: Skips) -> None:
+    exchange = _token(record, token={"expires_in": 1.5})
+    reason = skips("RESP-EXPIRES-IN-TYPE", [exchange], edition="1.11.0", strict_typing=False)
+    assert "--strict-typing" in str(reason)
+
+
+@pytest.mark.requirement("RESP-EXPIRES-IN-TYPE")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    ("edition", "value"),
+    [("1.3.1", 3599), ("1.3.1", "3599"), ("1.11.0", "86399")],
+    ids=["1.3.1-int", "1.3.1-string", "1.11.0-string"],
+)
+def test_expires_in_type__documented_type_passes(
+    record: Record, run_check: Judge, edition: str, value: Any
+) -> None:
+    exchange = _token(record, token={"expires_in": value})
+    run_check("RESP-EXPIRES-IN-TYPE", [exchange], edition=edition, strict_typing=True)
+
+
+@pytest.mark.requirement("RESP-EXPIRES-IN-TYPE")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    ("edition", "value", "expected", "received"),
+    [
+        ("1.11.0", 86399, "str", "int"),
+        ("1.3.1", 3599.0, "int or str", "float"),
+        ("1.3.1", True, "int or str", "bool"),
+        ("1.11.0", None, "str", "NoneType"),
+    ],
+    ids=["1.11.0-int", "1.3.1-float", "1.3.1-bool", "1.11.0-missing"],
+)
+def test_expires_in_type__undocumented_type_fails(
+    record: Record, fails: Fails, edition: str, value: Any, expected: str, received: str
+) -> None:
+    exchange = _token(record, token={"expires_in": value})
+    failure = fails("RESP-EXPIRES-IN-TYPE", [exchange], edition=edition, strict_typing=True)
+    assert (failure.expected, failure.received) == (expected, received)
+    assert edition in failure.title
+
+
+# --- RESP-REFRESH-EXPIRES-PRESENT ---------------------------------------------------------
+
+
+@pytest.mark.requirement("RESP-REFRESH-EXPIRES-PRESENT")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("grant", [PW, RT])
+def test_refresh_expires_present__refresh_token_without_lifetime_fails(
+    record: Record, fails: Fails, grant: str
+) -> None:
+    bare = _token(record, grant, label="bare", token={"refresh_token_expires_in": None})
+    failure = fails("RESP-REFRESH-EXPIRES-PRESENT", [_token(record, grant), bare])
+    assert "/bare" in failure.received
+
+
+@pytest.mark.requirement("RESP-REFRESH-EXPIRES-PRESENT")
+@pytest.mark.verdict("skips")
+def test_refresh_expires_present__no_refresh_token_skips(record: Record, skips: Skips) -> None:
+    without = _token(record, PW, token={"refresh_token": None, "refresh_token_expires_in": None})
+    reason = skips("RESP-REFRESH-EXPIRES-PRESENT", [without])
+    assert "refresh_token" in str(reason)
+
+
+# --- RESP-CACHE-CONTROL, RESP-PRAGMA (D9) -------------------------------------------------
+
+
+@pytest.mark.requirement("RESP-CACHE-CONTROL")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    "value",
+    ["no-store", "no-cache, no-store", "NO-STORE", "private, no-store, max-age=0", "no-store,"],
+    ids=["no-store", "no-cache-no-store", "uppercase", "among-others", "trailing-comma"],
+)
+def test_cache_control__no_store_passes(record: Record, run_check: Judge, value: str) -> None:
+    run_check("RESP-CACHE-CONTROL", [_token(record, headers={"Cache-Control": value})])
+
+
+@pytest.mark.requirement("RESP-CACHE-CONTROL")
+@pytest.mark.verdict("passes")
+def test_cache_control__no_store_in_a_second_header_passes(
+    record: Record, run_check: Judge
+) -> None:
+    exchange = _token(
+        record, headers={"Cache-Control": "private"}, raw_headers=[("Cache-Control", "no-store")]
+    )
+    run_check("RESP-CACHE-CONTROL", [exchange])
+
+
+@pytest.mark.requirement("RESP-CACHE-CONTROL")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    ("value", "received"),
+    [
+        ("no-cache", "Cache-Control: no-cache"),
+        (None, "Cache-Control: (none)"),
+        ("max-age=0, private", "Cache-Control: max-age=0, private"),
+        ("no-store-please", "Cache-Control: no-store-please"),
+    ],
+    ids=["no-cache", "missing", "max-age-0", "lookalike"],
+)
+def test_cache_control__without_no_store_fails(
+    record: Record, fails: Fails, value: str | None, received: str
+) -> None:
+    bad = _token(record, headers={"Cache-Control": value})
+    assert fails("RESP-CACHE-CONTROL", [_token(record), bad]).received == received
+
+
+@pytest.mark.requirement("RESP-PRAGMA")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize("value", ["no-cache", "No-Cache"])
+def test_pragma__no_cache_passes(record: Record, run_check: Judge, value: str) -> None:
+    run_check("RESP-PRAGMA", [_token(record, headers={"Pragma": value})])
+
+
+@pytest.mark.requirement("RESP-PRAGMA")
+@pytest.mark.verdict("passes")
+def test_pragma__no_cache_in_a_second_header_passes(record: Record, run_check: Judge) -> None:
+    # As RESP-CACHE-CONTROL reads every Cache-Control line, a Pragma field may be split too
+    # (RFC 9110 5.3: field lines with one name combine into one list).
+    exchange = _token(record, headers={"Pragma": "x-vendor"}, raw_headers=[("Pragma", "no-cache")])
+    run_check("RESP-PRAGMA", [exchange])
+
+
+@pytest.mark.requirement("RESP-PRAGMA")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    ("value", "received"),
+    [(None, "Pragma: (none)"), ("public", "Pragma: public")],
+    ids=["missing", "public"],
+)
+def test_pragma__without_no_cache_fails(
+    record: Record, fails: Fails, value: str | None, received: str
+) -> None:
+    bad = _token(record, headers={"Pragma": value})
+    assert fails("RESP-PRAGMA", [_token(record), bad]).received == received
+
+
+@pytest.mark.requirement("RESP-PRAGMA")
+@pytest.mark.verdict("passes")
+def test_pragma__error_responses_are_not_judged_passes(record: Record, run_check: Judge) -> None:
+    run_check("RESP-PRAGMA", [_token(record), record(400, error="CMN_90011")])
+
+
+# --- TOKEN-UNIQUE (D19) -------------------------------------------------------------------
+
+
+@pytest.mark.requirement("TOKEN-UNIQUE")
+@pytest.mark.verdict("passes")
+def test_token_unique__distinct_tokens_pass(record: Record, run_check: Judge) -> None:
+    exchanges = [_token(record, grant, label=f"t-{grant}") for grant in GRANTS]
+    run_check("TOKEN-UNIQUE", [*exchanges, _token(record)])
+
+
+@pytest.mark.requirement("TOKEN-UNIQUE")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    ("first", "second"), [(CC, CC), (PW, RT)], ids=["same-grant", "across-grants"]
+)
+def test_token_unique__repeated_access_token_fails(
+    record: Record, fails: Fails, first: str, second: str
+) -> None:
+    exchanges = [
+        _token(record, first, token={"access_token": "same-token"}),
+        _token(record),
+        _token(record, second, label="again", token={"access_token": "same-token"}),
+    ]
+    failure = fails("TOKEN-UNIQUE", exchanges)
+    assert failure.received == "2 distinct among 3"
+
+
+@pytest.mark.requirement("TOKEN-UNIQUE")
+@pytest.mark.verdict("passes")
+def test_token_unique__refused_answers_are_not_counted_passes(
+    record: Record, run_check: Judge
+) -> None:
+    echo = {"code": "CMN_90011", "message": "x", "access_token": "access-same"}
+    exchanges = [
+        _token(record, token={"access_token": "access-same"}),
+        _token(record),
+        record(400, json=echo),
+    ]
+    run_check("TOKEN-UNIQUE", exchanges)
+
+
+@pytest.mark.requirement("TOKEN-UNIQUE")
+@pytest.mark.verdict("skips")
+def test_token_unique__fewer_than_two_tokens_skips(record: Record, skips: Skips) -> None:
+    skips("TOKEN-UNIQUE", [])
+    skips("TOKEN-UNIQUE", [_token(record), record(401, error="CMN_90004")])
+
+
+# --- SECRET-NOT-ECHOED (D18) --------------------------------------------------------------
+
+
+@pytest.mark.requirement("SECRET-NOT-ECHOED")
+@pytest.mark.verdict("passes")
+def test_secret_not_echoed__clean_responses_pass(record: Record, run_check: Judge) -> None:
+    exchanges = [
+        _token(record),
+        _token(record, PW),
+        record(401, error="CMN_90004"),
+        record(raises=httpx.ConnectError),
+    ]
+    run_check("SECRET-NOT-ECHOED", exchanges, secrets=SECRETS)
+
+
+@pytest.mark.requirement("SECRET-NOT-ECHOED")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("secret", SECRETS, ids=["client-secret", "password", "special-secret"])
+def test_secret_not_echoed__secret_in_a_body_fails(
+    record: Record, fails: Fails, secret: str
+) -> None:
+    leak = record(
+        401,
+        label="leak",
+        content=f'{{"code": "CMN_90004", "message": "{secret}"}}'.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    failure = fails("SECRET-NOT-ECHOED", [_token(record), leak], secrets=SECRETS)
+    assert failure.received == "a secret in the response to cc_success/leak"
+    assert secret not in str(failure)
+
+
+@pytest.mark.requirement("SECRET-NOT-ECHOED")
+@pytest.mark.verdict("fails")
+def test_secret_not_echoed__secret_in_a_header_fails(record: Record, fails: Fails) -> None:
+    leak = _token(record, headers={"X-Debug-Password": f"user={PASSWORD}"})
+    fails("SECRET-NOT-ECHOED", [leak], secrets=SECRETS)
+
+
+@pytest.mark.requirement("SECRET-NOT-ECHOED")
+@pytest.mark.verdict("fails")
+def test_secret_not_echoed__secret_in_a_revoke_answer_fails(record: Record, fails: Fails) -> None:
+    leak = record(
+        400,
+        operation="revoke",
+        method="DELETE",
+        grant=None,
+        form={"token": "t"},
+        json={"code": "CMN_90011", "message": f"bad client secret {CLIENT_SECRET}"},
+    )
+    fails("SECRET-NOT-ECHOED", [leak], secrets=SECRETS)
+
+
+@pytest.mark.requirement("SECRET-NOT-ECHOED")
+@pytest.mark.verdict("fails")
+def test_secret_not_echoed__form_encoded_password_in_a_body_fails(
+    record: Record, fails: Fails
+) -> None:
+    # A target echoing the raw request body in its error message leaks the password as
+    # "Reference-Passw0rd%21": the secret, form-encoded (the redactor knows this spelling).
+    echoed = "grant_type=password&username=reference-user&password=Reference-Passw0rd%21"
+    leak = record(
+        400, grant=PW, json={"code": "CMN_90011", "message": f"Request is invalid: {echoed}"}
+    )
+    fails("SECRET-NOT-ECHOED", [leak], secrets=SECRETS)
+
+
+@pytest.mark.requirement("SECRET-NOT-ECHOED")
+@pytest.mark.verdict("fails")
+def test_secret_not_echoed__json_escaped_secret_in_a_body_fails(
+    record: Record, fails: Fails
+) -> None:
+    # JSON may spell "é" as "\u00e9"; the body still carries the secret (D18).
+    content = json.dumps({"code": "CMN_90004", "message": f"bad secret {SPECIAL_SECRET}"}).encode()
+    assert SPECIAL_SECRET.encode() not in content
+    leak = record(401, content=content, headers={"Content-Type": "application/json"})
+    assert leak.body_object() == {"code": "CMN_90004", "message": f"bad secret {SPECIAL_SECRET}"}
+    fails("SECRET-NOT-ECHOED", [leak], secrets=SECRETS)
+
+
+@pytest.mark.requirement("SECRET-NOT-ECHOED")
+@pytest.mark.verdict("passes")
+def test_secret_not_echoed__secret_split_between_body_and_header_passes(
+    record: Record, run_check: Judge
+) -> None:
+    # Neither the body nor any header holds the secret; only gluing them together does.
+    exchange = record(
+        401,
+        echo=False,
+        content=b"unknown client reference-",
+        headers={"X-Reason": "secret-1 rotated", "Content-Type": "text/plain"},
+    )
+    assert CLIENT_SECRET not in exchange.response.body.decode()  # type: ignore[union-attr]
+    assert all(CLIENT_SECRET not in v for _, v in exchange.response.headers)  # type: ignore[union-attr]
+    run_check("SECRET-NOT-ECHOED", [exchange], secrets=SECRETS)
+
+
+@pytest.mark.requirement("SECRET-NOT-ECHOED")
+@pytest.mark.verdict("passes")
+def test_secret_not_echoed__short_secrets_are_ignored_passes(
+    record: Record, run_check: Judge
+) -> None:
+    exchange = record(400, json={"code": "CMN_90011", "message": "abc12 is invalid"})
+    run_check("SECRET-NOT-ECHOED", [exchange], secrets=("abc12", CLIENT_SECRET))
+
+
+@pytest.mark.requirement("SECRET-NOT-ECHOED")
+@pytest.mark.verdict("skips")
+def test_secret_not_echoed__no_secret_long_enough_skips(record: Record, skips: Skips) -> None:
+    leak = record(400, json={"code": "CMN_90011", "message": "abc12"})
+    reason = skips("SECRET-NOT-ECHOED", [leak], secrets=("abc12",))
+    assert "6 characters" in str(reason)
+    skips("SECRET-NOT-ECHOED", [leak], secrets=())
+
+
+@pytest.mark.requirement("SECRET-NOT-ECHOED")
+@pytest.mark.verdict("skips")
+def test_secret_not_echoed__no_response_skips(record: Record, skips: Skips) -> None:
+    skips("SECRET-NOT-ECHOED", [], secrets=SECRETS)
+    skips("SECRET-NOT-ECHOED", [record(raises=httpx.ConnectError)], secrets=SECRETS)
+
+
+# --- ERR-BODY-SHAPE (D17) -----------------------------------------------------------------
+
+
+@pytest.mark.requirement("ERR-BODY-SHAPE")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (400, {"code": "CMN_90011", "message": "Request is invalid"}),
+        (401, {"code": "CMN_90004", "message": ""}),
+        (500, {"code": "CMN_90002", "message": "Quota limit violation", "detail": "extra"}),
+    ],
+    ids=["400", "401-empty-message", "500-extra-field"],
+)
+def test_err_body_shape__code_and_message_pass(
+    record: Record, run_check: Judge, status: int, body: dict[str, Any]
+) -> None:
+    revoke = record(
+        400, operation="revoke", method="DELETE", grant=None, form={"token": "t"}, error="CMN_90011"
+    )
+    run_check("ERR-BODY-SHAPE", [_token(record), record(status, json=body), revoke])
+
+
+ERR_BODIES_BAD = [
+    pytest.param(
+        {"json": {"code": "90004", "message": "Invalid client credentials"}}, id="bare-code"
+    ),
+    pytest.param({"json": {"code": 90004, "message": "x"}}, id="numeric-code"),
+    pytest.param({"json": {"code": "cmn_90004", "message": "x"}}, id="lowercase-prefix"),
+    pytest.param({"json": {"code": "CMN_9004", "message": "x"}}, id="four-digits"),
+    pytest.param({"json": {"code": "CMN_900041", "message": "x"}}, id="six-digits"),
+    pytest.param({"json": {"code": "CMN-90004", "message": "x"}}, id="dash"),
+    pytest.param({"json": {"code": "CMN_90004"}}, id="missing-message"),
+    pytest.param({"json": {"code": "CMN_90004", "message": None}}, id="null-message"),
+    pytest.param({"json": {"code": "CMN_90004", "message": ["x"]}}, id="list-message"),
+    pytest.param({"json": {"message": "x"}}, id="missing-code"),
+    pytest.param({"json": {"error": "invalid_client"}}, id="rfc6749-shape"),
+    pytest.param({"json": [{"code": "CMN_90004", "message": "x"}]}, id="json-list"),
+    pytest.param(
+        {"content": b"Unauthorized", "headers": {"Content-Type": "text/plain"}}, id="text-plain"
+    ),
+    pytest.param(
+        {"content": b"<html>401</html>", "headers": {"Content-Type": "text/html"}}, id="html"
+    ),
+    pytest.param({"content": b""}, id="empty"),
+]
+
+
+@pytest.mark.requirement("ERR-BODY-SHAPE")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("answer", ERR_BODIES_BAD)
+def test_err_body_shape__other_shapes_fail(
+    record: Record, fails: Fails, answer: dict[str, Any]
+) -> None:
+    bad = record(401, label="bad", **answer)
+    failure = fails("ERR-BODY-SHAPE", [record(400, error="CMN_90011"), bad])
+    assert "HTTP 401" in failure.received and "/bad" in failure.received
+
+
+@pytest.mark.requirement("ERR-BODY-SHAPE")
+@pytest.mark.verdict("fails")
+def test_err_body_shape__revoke_error_without_cmn_body_fails(record: Record, fails: Fails) -> None:
+    revoke = record(
+        400,
+        operation="revoke",
+        method="DELETE",
+        grant=None,
+        form={"token": "t"},
+        json={"error": "unsupported_token_type"},
+    )
+    fails("ERR-BODY-SHAPE", [revoke])
+
+
+@pytest.mark.requirement("ERR-BODY-SHAPE")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "code",
+    ["CMN_90004\n", "CMN_９０００４", "CMN_٩٠٠٠٤"],
+    ids=["trailing-newline", "fullwidth-digits", "arabic-indic-digits"],
+)
+def test_err_body_shape__code_that_only_python_regex_accepts_fails(
+    record: Record, fails: Fails, code: str
+) -> None:
+    # ^CMN_\d{5}$ (D17, the contract's cmn_code_pattern) means five ASCII digits and
+    # nothing after; Python's `\d` matches any Unicode digit and `$` matches before "\n".
+    fails("ERR-BODY-SHAPE", [record(401, json={"code": code, "message": "x"})])
+
+
+@pytest.mark.requirement("ERR-BODY-SHAPE")
+@pytest.mark.verdict("fails")
+def test_err_body_shape__json_served_as_text_plain_fails(record: Record, fails: Fails) -> None:
+    # Spec §4: "a JSON body"; both platform releases declare errors as application/json.
+    content = json.dumps({"code": "CMN_90004", "message": "Invalid client credentials"}).encode()
+    fails("ERR-BODY-SHAPE", [record(401, content=content, headers={"Content-Type": "text/plain"})])
+
+
+@pytest.mark.requirement("ERR-BODY-SHAPE")
+@pytest.mark.verdict("skips")
+def test_err_body_shape__no_error_response_skips(record: Record, skips: Skips) -> None:
+    other = record(
+        405,
+        content=b"Method Not Allowed",
+        method="PUT",
+        operation="other",
+        scenario="method_not_post",
+        label="PUT",
+    )
+    skips("ERR-BODY-SHAPE", [])
+    skips("ERR-BODY-SHAPE", [_token(record), other, record(raises=httpx.ConnectError)])
+
+
+# --- ERR-CODE (D17, per edition) ----------------------------------------------------------
+
+ERR_CODE_RIGHT = [
+    ("AUTH-MISSING", "1.3.1", 401, "CMN_90004"),
+    ("TXID-REQUIRED", "1.3.1", 400, "CMN_90008"),
+    ("TXID-FORMAT", "1.11.0", 400, "CMN_90008"),
+    ("INST-REQUIRED", "1.3.1", 400, "CMN_90005"),
+    ("GRANT-UNSUPPORTED", "1.11.0", 400, "CMN_90007"),
+    ("PASSWORD-WRONG-401", "1.3.1", 401, "CMN_90015"),
+    ("REFRESH-INVALID-STATUS", "1.3.1", 401, "CMN_90018"),
+    ("REFRESH-INVALID-STATUS", "1.11.0", 400, "CMN_90016"),
+    ("CLIENT-GRANT-FORBIDDEN-403", "1.3.1", 400, "CMN_90006"),
+    ("CLIENT-GRANT-FORBIDDEN-403", "1.3.1", 403, "CMN_90006"),
+    ("CLIENT-GRANT-FORBIDDEN-403", "1.11.0", 403, "CMN_90006"),
+    ("BODY-NOT-FORM", "1.3.1", 400, "CMN_90011"),
+    ("BODY-NOT-FORM", "1.3.1", 400, "CMN_90007"),
+]
+ERR_CODE_WRONG = [
+    ("AUTH-MISSING", "1.3.1", 401, "CMN_90011", "HTTP 401, code CMN_90004"),
+    ("AUTH-MISSING", "1.3.1", 400, "CMN_90004", "HTTP 401, code CMN_90004"),
+    ("INST-REQUIRED", "1.3.1", 400, "CMN_90010", "HTTP 400, code CMN_90005"),
+    ("REFRESH-INVALID-STATUS", "1.3.1", 400, "CMN_90016", "HTTP 401, code CMN_90018"),
+    ("REFRESH-INVALID-STATUS", "1.11.0", 401, "CMN_90018", "HTTP 400, code CMN_90016"),
+    ("REFRESH-INVALID-STATUS", "1.11.0", 400, "CMN_90018", "HTTP 400, code CMN_90016"),
+    ("CLIENT-GRANT-FORBIDDEN-403", "1.11.0", 400, "CMN_90006", "HTTP 403, code CMN_90006"),
+    ("BODY-NOT-FORM", "1.3.1", 415, "CMN_90011", "HTTP 400, code any"),
+]
+
+
+@pytest.mark.requirement("ERR-CODE")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    ("expects", "edition", "status", "code"),
+    [pytest.param(*row, id=f"{row[0]}-{row[1]}-{row[2]}-{row[3]}") for row in ERR_CODE_RIGHT],
+)
+def test_err_code__documented_status_and_code_pass(
+    record: Record, run_check: Judge, expects: str, edition: str, status: int, code: str
+) -> None:
+    exchanges = [
+        record(status, error=code, expects=expects),
+        _token(record),
+        record(400, error="CMN_90099", label="no-documented-cause"),
+    ]
+    run_check("ERR-CODE", exchanges, edition=edition)
+
+
+@pytest.mark.requirement("ERR-CODE")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    ("expects", "edition", "status", "code", "expected"),
+    [pytest.param(*row, id=f"{row[0]}-{row[1]}-{row[2]}-{row[3]}") for row in ERR_CODE_WRONG],
+)
+def test_err_code__other_status_or_code_fails(
+    record: Record, fails: Fails, expects: str, edition: str, status: int, code: str, expected: str
+) -> None:
+    failure = fails("ERR-CODE", [record(status, error=code, expects=expects)], edition=edition)
+    assert failure.expected == expected
+    assert f"HTTP {status}, code {code}" in failure.received
+    assert expects in failure.title and edition in failure.title
+
+
+@pytest.mark.requirement("ERR-CODE")
+@pytest.mark.verdict("fails")
+def test_err_code__error_without_a_json_body_fails(record: Record, fails: Fails) -> None:
+    bare = record(401, content=b"Unauthorized", expects="AUTH-MISSING", auth=None)
+    fails("ERR-CODE", [bare])
+
+
+@pytest.mark.requirement("ERR-CODE")
+@pytest.mark.verdict("skips")
+def test_err_code__no_error_with_a_documented_cause_skips(record: Record, skips: Skips) -> None:
+    accepted = _token(record, expects="TXID-FORMAT")  # a lenient target: other checks judge it
+    skips("ERR-CODE", [])
+    skips(
+        "ERR-CODE",
+        [
+            accepted,
+            record(401, error="CMN_90004"),
+            record(raises=httpx.ConnectError, expects="AUTH-MISSING"),
+        ],
+    )
+
+
+# --- NO-5XX (D20) -------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("NO-5XX")
+@pytest.mark.verdict("passes")
+def test_no_5xx__answers_below_500_pass(record: Record, run_check: Judge) -> None:
+    exchanges = [
+        _token(record),
+        record(400, error="CMN_90011"),
+        record(401, error="CMN_90004"),
+        record(204, operation="revoke", method="DELETE", grant=None, form={"token": "t"}),
+        record(405, method="PUT", operation="other", content=b""),
+        record(raises=httpx.ReadTimeout),
+    ]
+    run_check("NO-5XX", exchanges)
+
+
+@pytest.mark.requirement("NO-5XX")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("code", ["CMN_90000", "CMN_90002", "CMN_90003"])
+def test_no_5xx__500_fails_naming_its_cmn_code(record: Record, fails: Fails, code: str) -> None:
+    failure = fails("NO-5XX", [_token(record), record(500, error=code, label="quota")])
+    assert failure.title == f"The target failed with a server error (the target reports {code})."
+    assert f"HTTP 500, code {code}" in failure.received and "/quota" in failure.received
+
+
+@pytest.mark.requirement("NO-5XX")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 502, "content": b"Bad Gateway", "headers": {"Content-Type": "text/plain"}},
+        {"status": 503, "content": b""},
+        {"status": 504, "json": {"message": "timeout"}},
+    ],
+    ids=["502-text", "503-empty", "504-no-code"],
+)
+def test_no_5xx__5xx_without_code_fails(
+    record: Record, fails: Fails, answer: dict[str, Any]
+) -> None:
+    failure = fails("NO-5XX", [record(**answer)])
+    assert failure.title == "The target failed with a server error."
+
+
+@pytest.mark.requirement("NO-5XX")
+@pytest.mark.verdict("fails")
+def test_no_5xx__5xx_to_another_method_fails(record: Record, fails: Fails) -> None:
+    other = record(
+        500, method="PATCH", operation="other", scenario="method_not_post", label="PATCH"
+    )
+    fails("NO-5XX", [other])
+
+
+@pytest.mark.requirement("NO-5XX")
+@pytest.mark.verdict("skips")
+def test_no_5xx__no_response_skips(record: Record, skips: Skips) -> None:
+    skips("NO-5XX", [])
+    skips("NO-5XX", [record(raises=httpx.ConnectError)])

@@ -1,0 +1,158 @@
+"""The sender: RFC 6749 2.3.1 encoding, budget, rate limit, 429 back-off, size cap, no redirects."""
+
+from __future__ import annotations
+
+import base64
+from unittest import mock
+
+import httpx
+import pytest
+import respx
+
+from conformance.errors import BudgetExhausted
+from conformance.redact import Redactor
+from conformance.sender import Sender, basic_credentials, retry_after_seconds
+from conformance.settings import Client, Settings
+
+BASE = "https://target.test"
+TOKEN = "/oauth2/v1/token"
+
+
+def sender(**overrides: object) -> Sender:
+    settings = Settings(client_id="c", client_secret="s", institution_id="00016", **overrides)  # type: ignore[arg-type]
+    return Sender(settings, Redactor(), BASE)
+
+
+@pytest.mark.parametrize(
+    ("client_id", "secret", "wire"),
+    [
+        ("plain", "secret", "plain:secret"),
+        ("a:b", "c:d", "a%3Ab:c%3Ad"),  # a colon in the id must not split it
+        ("with space", "p+%", "with+space:p%2B%25"),
+        ("spécial", "sécret", "sp%C3%A9cial:s%C3%A9cret"),
+    ],
+)
+def test_basic_credentials__form_urlencoded_before_base64(
+    client_id: str, secret: str, wire: str
+) -> None:
+    header = basic_credentials(Client(client_id, secret))
+    assert base64.b64decode(header.removeprefix("Basic ")).decode() == wire
+
+
+@respx.mock(base_url=BASE, assert_all_called=True)
+def test_send__fresh_transaction_id_institution_and_form(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(TOKEN).mock(return_value=httpx.Response(200, json={}))
+    s = sender()
+    first = s.send("t", "a", form={"grant_type": "client_credentials"})
+    second = s.send("t", "b", form={"grant_type": "client_credentials"})
+    request = route.calls[0].request
+    assert request.headers["institutionId"] == "00016"
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert request.content == b"grant_type=client_credentials"
+    assert first.sent_transaction_id != second.sent_transaction_id
+    assert s.requests_sent == 2
+
+
+@respx.mock(base_url=BASE)
+def test_send__none_leaves_a_header_out(respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.post(TOKEN).mock(return_value=httpx.Response(400, json={}))
+    sender().send("t", "a", form={}, auth=None, transaction_id=None, institution=None)
+    headers = route.calls[0].request.headers
+    assert "authorization" not in headers and "transactionid" not in headers
+    assert "institutionid" not in headers
+
+
+@respx.mock(base_url=BASE)
+def test_budget__the_request_past_the_budget_is_an_error(respx_mock: respx.MockRouter) -> None:
+    respx_mock.post(TOKEN).mock(return_value=httpx.Response(200, json={}))
+    s = sender(max_requests=2)
+    s.send("t", "1", form={})
+    s.send("t", "2", form={})
+    with pytest.raises(BudgetExhausted, match="max_requests"):
+        s.send("t", "3", form={})
+
+
+@respx.mock(base_url=BASE)
+def test_429_with_retry_after__honoured_then_the_answer_is_recorded(
+    respx_mock: respx.MockRouter,
+) -> None:
+    respx_mock.post(TOKEN).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "2"}),
+            httpx.Response(200, json={"access_token": "x"}),
+        ]
+    )
+    s = sender()
+    with mock.patch("conformance.sender.time.sleep") as sleep:
+        exchange = s.send("t", "a", form={})
+    assert exchange.status == 200
+    sleep.assert_called_once_with(2.0)
+    assert s.retries_honoured == 1 and s.requests_sent == 2
+
+
+@respx.mock(base_url=BASE)
+def test_429_storm__gives_up_after_the_retries_and_records_the_429(
+    respx_mock: respx.MockRouter,
+) -> None:
+    respx_mock.post(TOKEN).mock(return_value=httpx.Response(429))
+    s = sender()
+    with mock.patch("conformance.sender.time.sleep"):
+        exchange = s.send("t", "a", form={})
+    assert exchange.status == 429 and s.requests_sent == 4
+
+
+@respx.mock(base_url=BASE)
+def test_plain_503__is_an_answer_not_back_pressure(respx_mock: respx.MockRouter) -> None:
+    respx_mock.post(TOKEN).mock(return_value=httpx.Response(503))
+    s = sender()
+    assert s.send("t", "a", form={}).status == 503
+    assert s.requests_sent == 1
+
+
+def test_retry_after__numbers_capped_dates_and_absence_back_off() -> None:
+    assert retry_after_seconds("3", 0) == 3.0
+    assert retry_after_seconds("3600", 0) == 10.0  # capped: a run has a budget of time
+    assert retry_after_seconds(None, 2) == 2.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 0) == 0.5
+
+
+@respx.mock(base_url=BASE)
+def test_rate_limit__spaces_requests(respx_mock: respx.MockRouter) -> None:
+    respx_mock.post(TOKEN).mock(return_value=httpx.Response(200, json={}))
+    s = sender(rate_limit=4.0)
+    with (
+        mock.patch("conformance.sender.time.sleep") as sleep,
+        mock.patch("conformance.sender.time.monotonic", return_value=100.0),
+    ):
+        for label in "abc":
+            s.send("t", label, form={})
+    assert [c.args[0] for c in sleep.call_args_list] == [0.25, 0.5]
+
+
+@respx.mock(base_url=BASE)
+def test_body_cap__reads_at_most_the_limit_and_marks_truncation(
+    respx_mock: respx.MockRouter,
+) -> None:
+    respx_mock.post(TOKEN).mock(return_value=httpx.Response(200, content=b"x" * 5000))
+    exchange = sender(max_response_bytes=1000).send("t", "a", form={})
+    assert exchange.response is not None
+    assert len(exchange.response.body) == 1000 and exchange.response.truncated
+    assert exchange.response.json() is None
+
+
+@respx.mock(base_url=BASE, assert_all_called=False)
+def test_redirect__never_followed(respx_mock: respx.MockRouter) -> None:
+    respx_mock.post(TOKEN).mock(
+        return_value=httpx.Response(307, headers={"Location": "https://elsewhere.test/steal"})
+    )
+    elsewhere = respx_mock.post("https://elsewhere.test/steal")
+    exchange = sender().send("t", "a", form={})
+    assert exchange.status == 307 and not elsewhere.called
+
+
+@respx.mock(base_url=BASE)
+def test_transport_error__recorded_not_raised(respx_mock: respx.MockRouter) -> None:
+    respx_mock.post(TOKEN).mock(side_effect=httpx.ConnectError("refused"))
+    exchange = sender().send("t", "a", form={})
+    assert exchange.response is None and exchange.transport_error
+    assert "ConnectError" in exchange.transport_error
