@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from conformance.settings import ENV_PREFIX, FLAG_HELP, SETTING_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,3 +38,24 @@ def test_readme__documents_every_flag_and_environment_variable() -> None:
                 variable in README or variable.rsplit("_", 1)[0] + "_ID` / `_SECRET" in README
             )
             assert documented, variable
+
+
+VENDOR = ROOT.parent / "shared" / "vendor"
+
+
+@pytest.mark.skipif(not VENDOR.is_dir(), reason=f"the platform's documents are not at {VENDOR}")
+@pytest.mark.parametrize("edition", ["1.3.1", "1.11.0"])
+def test_readme__spec_diff_output_is_current(edition: str) -> None:
+    from conformance.contract import load_contract
+    from conformance.openapi import build_openapi
+    from conformance.spec_diff import diff_documents, load_document, render_diff
+
+    vendor = load_document(VENDOR / f"candescent-di-api-{edition}.oauth.yaml")
+    fresh = render_diff(diff_documents(build_openapi(load_contract(), edition), vendor)).rstrip(
+        "\n"
+    )
+    shown = re.search(
+        rf"<!-- spec-diff {re.escape(edition)} -->\n```text\n(.*?)\n```", README, re.S
+    )
+    assert shown is not None
+    assert shown.group(1) == fresh, "README is stale: paste the output of conformance spec diff"
