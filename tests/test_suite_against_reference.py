@@ -12,7 +12,7 @@ import pytest
 from conformance.contract import EDITIONS, load_contract
 from conformance.reference import FAULTS
 from conformance.results import EXIT_MUST_FAILED, EXIT_OK, Outcome, exit_code
-from tests.fixtures.targets import JudgeReference
+from tests.fixtures.targets import JudgeReference, reference_context
 
 pytestmark = pytest.mark.slow
 
@@ -63,3 +63,29 @@ def test_fault__suite_fails_exactly_the_faulted_requirement(
     assert _failed_musts(outcomes) == {fault.requirement}
     assert exit_code(outcomes) == EXIT_MUST_FAILED
     assert not [o for o in outcomes if o.outcome == "error"]
+
+
+def test_edition_1_11_0__missing_transaction_id_header_is_a_warning(
+    judge_reference: JudgeReference,
+) -> None:
+    # D1 is MUST in 1.3.1 and SHOULD in 1.11.0, which no longer declares the header.
+    outcomes = judge_reference("1.11.0", frozenset({"txid-missing-on-errors"}))
+    present = [o for o in outcomes if o.requirement_id == "TXID-PRESENT"]
+    assert [(o.level, o.outcome) for o in present] == [("SHOULD", "warned")]
+    assert exit_code(outcomes) == EXIT_OK
+
+
+def test_strict__a_should_failure_fails_the_run(judge_reference: JudgeReference) -> None:
+    outcomes = judge_reference("1.11.0", frozenset({"txid-missing-on-errors"}), strict=True)
+    assert _failed_musts(outcomes) == {"TXID-PRESENT"}
+    assert exit_code(outcomes) == EXIT_MUST_FAILED
+
+
+def test_edition__a_1_3_1_target_judged_as_1_11_0_warns_only_where_editions_differ() -> None:
+    # The 1.3.1 reference answers an invalid refresh token with 401 CMN_90018; 1.11.0
+    # documents 400 CMN_90016. Those are SHOULD rules: warnings, and no MUST fails.
+    with reference_context("1.11.0", server_edition="1.3.1") as context:
+        outcomes = context.judge_all()
+    warned = {o.requirement_id for o in outcomes if o.outcome == "warned"}
+    assert {"REFRESH-INVALID-STATUS", "ERR-CODE"} <= warned
+    assert _failed_musts(outcomes) == set()
