@@ -69,6 +69,7 @@ def run_header(context: RunContext, **extra: Any) -> dict[str, Any]:
         "token_path": s.token_path,
         "edition": s.edition,
         "strict": s.strict,
+        "seed": context.seed,
         "suite_version": __version__,
         **extra,
     }
@@ -94,7 +95,8 @@ class SuitePlugin:
     def pytest_report_header(self) -> list[str]:
         h = self.header
         return [
-            f"conformance: target={h['target']} edition={h['edition']} token_path={h['token_path']}"
+            f"conformance: target={h['target']} edition={h['edition']} "
+            f"token_path={h['token_path']} seed={h['seed']}"
         ]
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:

@@ -8,6 +8,7 @@ into an `Outcome`, which is the only thing the reports read.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import shlex
 import subprocess
 import threading
@@ -101,6 +102,9 @@ class RunContext:
         self.wrong_password_attempts = 0
         self.outcomes: list[Outcome] = []
         self.started = time.time()
+        # The seed of every generated input: given, or fresh and then printed and stored.
+        self.seed = settings.seed if settings.seed is not None else secrets.randbelow(2**32)
+        self._property_deadline: float | None = None
 
     # --- what scenarios call ------------------------------------------------------
     def send(self, scenario: str, label: str, **kwargs: object) -> Exchange:
@@ -145,15 +149,30 @@ class RunContext:
         reason = self._roles.get(scenario.needs) if scenario.needs else None
         if reason:
             return Skipped(reason)
+        if scenario.phase == "property" and self.settings.skip_properties:
+            return Skipped("the property-based phase is off (--skip-properties)")
         try:
             return scenario.run(self)
         except (Skipped, ConformanceError) as exc:
             return exc
 
     def prepare(self, names: Iterable[str]) -> None:
-        """Send the named scenarios concurrently, so latency overlaps."""
+        """Send the named scenarios: fixed ones concurrently (latency overlaps), then the
+        property-based ones one at a time, since they share the time budget."""
+        chosen = sorted(set(names))
+        fixed = [n for n in chosen if SCENARIOS[n].phase != "property"]
         with ThreadPoolExecutor(max_workers=SCENARIO_WORKERS) as pool:
-            list(pool.map(self._exchanges_quietly, sorted(set(names))))
+            list(pool.map(self._exchanges_quietly, fixed))
+        for name in chosen:
+            if SCENARIOS[name].phase == "property":
+                self._exchanges_quietly(name)
+
+    def time_left(self) -> float:
+        """Seconds the property-based phase may still spend (its clock starts on first ask)."""
+        with self._lock:
+            if self._property_deadline is None:
+                self._property_deadline = time.monotonic() + self.settings.max_time
+            return max(0.0, self._property_deadline - time.monotonic())
 
     def _exchanges_quietly(self, name: str) -> None:
         with contextlib.suppress(Skipped, ConformanceError):

@@ -35,7 +35,7 @@ def preflight(base_url: str, settings: Settings) -> None:
         ) from None
 
 
-def repeat_command(settings: Settings) -> str:
+def repeat_command(settings: Settings, seed: int) -> str:
     """The flags that repeat this run (style.md 9); secrets never appear here."""
     parts = ["conformance run"]
     if settings.target:
@@ -45,6 +45,7 @@ def repeat_command(settings: Settings) -> str:
         parts.append(f"--token-path {settings.token_path}")
     if settings.strict:
         parts.append("--strict")
+    parts.append(f"--seed {seed}")
     return " ".join(parts)
 
 
@@ -60,7 +61,7 @@ def run_suite(
     context = RunContext(settings, base_url, auth_code_source)
     report_dir = Path(settings.report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
-    print(f"Repeat this run with: {repeat_command(settings)}", file=out)
+    print(f"Repeat this run with: {repeat_command(settings, context.seed)}", file=out)
     args = [
         str(SUITE_PATH),
         "-c",

@@ -30,16 +30,20 @@ RT = "refresh_token"
 
 @dataclass(frozen=True)
 class Scenario:
+    """A named sequence of requests. `phase` "property" ones generate input (schemathesis,
+    hypothesis): they run after the others, one at a time, within the time budget."""
+
     name: str
     run: Callable[[RunContext], list[Exchange]]
     needs: str | None = None
+    phase: str = "scenario"
 
 
 SCENARIOS: dict[str, Scenario] = {}
 
 
 def scenario(
-    name: str, needs: str | None = None
+    name: str, needs: str | None = None, phase: str = "scenario"
 ) -> Callable[[Callable[[RunContext], list[Exchange]]], Callable[[RunContext], list[Exchange]]]:
     """Register a scenario under `name`; `needs` names the role it cannot run without."""
 
@@ -48,7 +52,7 @@ def scenario(
     ) -> Callable[[RunContext], list[Exchange]]:
         if name in SCENARIOS:
             raise ValueError(f"scenario {name} registered twice")
-        SCENARIOS[name] = Scenario(name, function, needs)
+        SCENARIOS[name] = Scenario(name, function, needs, phase)
         return function
 
     return decorate

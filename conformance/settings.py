@@ -31,10 +31,10 @@ SECRET_SETTINGS = frozenset(
     }
 )
 INT_SETTINGS = frozenset(
-    {"max_requests", "wrong_password_cap", "concurrency", "max_response_bytes"}
+    {"max_requests", "wrong_password_cap", "concurrency", "max_response_bytes", "seed", "examples"}
 )
-FLOAT_SETTINGS = frozenset({"timeout", "rate_limit"})
-BOOL_SETTINGS = frozenset({"strict", "strict_typing", "insecure"})
+FLOAT_SETTINGS = frozenset({"timeout", "rate_limit", "max_time"})
+BOOL_SETTINGS = frozenset({"strict", "strict_typing", "insecure", "skip_properties"})
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,10 @@ class Settings:
     wrong_password_cap: int = 2
     concurrency: int = 50
     max_response_bytes: int = 1_048_576
+    seed: int | None = None  # None: a fresh seed, printed and stored so the run can be replayed
+    examples: int = 100  # generated examples per property (schemathesis and hypothesis)
+    max_time: float = 120.0  # seconds for the property-based phase; it stops generating after
+    skip_properties: bool = False
 
     def client(self, role: str = "") -> Client | None:
         """The credentials of `role` ('' main, 'second', 'restricted', 'special')."""
@@ -124,6 +128,10 @@ FLAG_HELP: dict[str, str] = {
     "rate_limit": "requests per second, 0 for unlimited (default 0)",
     "wrong_password_cap": "wrong-password attempts against the user per run (default 2)",
     "concurrency": "concurrent requests in the correlation check (default 50)",
+    "seed": "seed of the property-based phase (default: fresh, printed in the header)",
+    "examples": "generated examples per property (default 100)",
+    "max_time": "seconds the property-based phase may take (default 120)",
+    "skip_properties": "run the scenario checks only, no property-based phase",
 }
 
 
@@ -156,7 +164,7 @@ def _coerce(name: str, value: Any) -> Any:
             f"Setting {name} has an invalid value {value!r}.\n\nSet {_describe(name)}.",
             setting=name,
         ) from None
-    if number < 0 or (name in INT_SETTINGS - {"wrong_password_cap"} and number == 0):
+    if number < 0 or (name in INT_SETTINGS - {"wrong_password_cap", "seed"} and number == 0):
         raise ConfigError(f"Setting {name} must be positive, got {value!r}.", setting=name)
     return number
 

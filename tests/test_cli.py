@@ -47,7 +47,7 @@ def test_run__embedded_reference_passes_and_writes_reports(tmp_path: Path) -> No
     done = conformance("run", "--report-dir", str(tmp_path / "out"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Conformance PASS" in done.stdout
-    assert "Repeat this run with: conformance run --edition 1.3.1" in done.stdout
+    assert "Repeat this run with: conformance run --edition 1.3.1 --seed " in done.stdout
     suite = ET.parse(tmp_path / "out" / "junit.xml").getroot().find("testsuite")
     assert suite is not None
     testcases = suite.findall("testcase")
