@@ -126,6 +126,7 @@ class SuitePlugin:
         return {
             **self.header,
             "requests_sent": ctx.sender.requests_sent,
+            "generated_requests": ctx.generated_requests(),
             "retries_honoured": ctx.sender.retries_honoured,
             "wrong_password_attempts": ctx.wrong_password_attempts,
             "wrong_password_cap": ctx.settings.wrong_password_cap,

@@ -76,7 +76,8 @@ def render_summary(outcomes: Sequence[Outcome], header: dict[str, Any]) -> str:
         f"Conformance {verdict(outcomes)}: {header.get('target')} "
         f"(edition {header.get('edition')})",
         "  " + ", ".join(f"{counts.get(k, 0)} {k}" for k in OUTCOMES),
-        f"  requests sent: {header.get('requests_sent', '?')}, "
+        f"  requests sent: {header.get('requests_sent', '?')} "
+        f"({header.get('generated_requests', 0)} generated, seed {header.get('seed')}), "
         f"wrong-password attempts: {header.get('wrong_password_attempts', 0)}"
         f"/{header.get('wrong_password_cap', '?')}, 429/503 retries honoured: "
         f"{header.get('retries_honoured', 0)}",

@@ -23,6 +23,7 @@ from conformance.errors import ConfigError, ConformanceError, Failure, Skipped
 from conformance.exchange import Exchange
 from conformance.redact import Redactor
 from conformance.results import Outcome
+from conformance.properties import __name__ as _properties  # noqa: F401 - registers scenarios
 from conformance.scenarios import SCENARIOS
 from conformance.sender import Sender
 from conformance.settings import Settings
@@ -243,6 +244,16 @@ class RunContext:
         with self._lock:
             self.outcomes.append(outcome)
         return outcome
+
+    def generated_requests(self) -> int:
+        """Requests the property-based phase sent (those recorded so far)."""
+        with self._lock:
+            recorded = dict(self._recorded)
+        return sum(
+            len(value)
+            for name, value in recorded.items()
+            if SCENARIOS[name].phase == "property" and isinstance(value, list)
+        )
 
     def judge_all(self, selected: Iterable[Case] | None = None) -> list[Outcome]:
         """Judge every case (or `selected`) without pytest; used by tests and benchmarks."""

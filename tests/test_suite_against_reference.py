@@ -25,7 +25,7 @@ def _failed_musts(outcomes: list[Outcome]) -> set[str]:
 def test_clean_reference__every_must_passes_and_no_role_is_missing(
     judge_reference: JudgeReference, edition: str
 ) -> None:
-    outcomes = judge_reference(edition)
+    outcomes = judge_reference(edition, examples=20)
     problems = [
         f"{o.case_id}: {o.outcome}: {o.message}"
         for o in outcomes
@@ -41,7 +41,7 @@ def test_clean_reference__every_must_passes_and_no_role_is_missing(
 def test_clean_reference__strict_typing_holds_for_its_edition(
     judge_reference: JudgeReference, edition: str
 ) -> None:
-    outcomes = judge_reference(edition, strict_typing=True)
+    outcomes = judge_reference(edition, strict_typing=True, skip_properties=True)
     typed = [o for o in outcomes if o.requirement_id == "RESP-EXPIRES-IN-TYPE"]
     assert {o.outcome for o in typed} == {"passed"}
 
@@ -59,24 +59,39 @@ def test_fault__suite_fails_exactly_the_faulted_requirement(
     judge_reference: JudgeReference, name: str
 ) -> None:
     fault = FAULTS[name]
-    outcomes = judge_reference("1.3.1", frozenset({name}))
+    # Faults on paths only generated input meets need the property-based phase; the
+    # others are judged without it, which keeps 40-odd full runs fast.
+    phase = {"examples": 25} if fault.generated_input else {"skip_properties": True}
+    outcomes = judge_reference("1.3.1", frozenset({name}), **phase)
     assert _failed_musts(outcomes) == {fault.requirement}
     assert exit_code(outcomes) == EXIT_MUST_FAILED
     assert not [o for o in outcomes if o.outcome == "error"]
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in FAULTS.items() if f.generated_input))
+def test_generated_input_fault__only_the_property_phase_finds_it(
+    judge_reference: JudgeReference, name: str
+) -> None:
+    outcomes = judge_reference("1.3.1", frozenset({name}), skip_properties=True)
+    assert FAULTS[name].requirement not in _failed_musts(outcomes)
 
 
 def test_edition_1_11_0__missing_transaction_id_header_is_a_warning(
     judge_reference: JudgeReference,
 ) -> None:
     # D1 is MUST in 1.3.1 and SHOULD in 1.11.0, which no longer declares the header.
-    outcomes = judge_reference("1.11.0", frozenset({"txid-missing-on-errors"}))
+    outcomes = judge_reference(
+        "1.11.0", frozenset({"txid-missing-on-errors"}), skip_properties=True
+    )
     present = [o for o in outcomes if o.requirement_id == "TXID-PRESENT"]
     assert [(o.level, o.outcome) for o in present] == [("SHOULD", "warned")]
     assert exit_code(outcomes) == EXIT_OK
 
 
 def test_strict__a_should_failure_fails_the_run(judge_reference: JudgeReference) -> None:
-    outcomes = judge_reference("1.11.0", frozenset({"txid-missing-on-errors"}), strict=True)
+    outcomes = judge_reference(
+        "1.11.0", frozenset({"txid-missing-on-errors"}), strict=True, skip_properties=True
+    )
     assert _failed_musts(outcomes) == {"TXID-PRESENT"}
     assert exit_code(outcomes) == EXIT_MUST_FAILED
 

@@ -7,7 +7,14 @@ error bodies, rules over the whole run). Importing this package registers them a
 
 from __future__ import annotations
 
-from conformance.checks import correlation, grants, rejections, responses  # noqa: F401 - registers
+from conformance.checks import (  # noqa: F401 - importing registers the checks
+    correlation,
+    generated,
+    grants,
+    rejections,
+    responses,
+    schema,
+)
 from conformance.checks._registry import ALL, CHECKS, Check, CheckContext, check, register
 
 __all__ = ["ALL", "CHECKS", "Check", "CheckContext", "check", "register"]

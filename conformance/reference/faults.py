@@ -21,6 +21,8 @@ class Fault:
     name: str
     requirement: str
     description: str
+    # True when only generated input (the property-based phase) meets the faulty path.
+    generated_input: bool = False
 
 
 _FAULT_LIST: tuple[Fault, ...] = (
@@ -208,6 +210,12 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "grant-restrictions-ignored",
         "CLIENT-GRANT-FORBIDDEN",
         "Clients may use grants they are not allowed.",
+    ),
+    Fault(
+        "txid-reflected",
+        "TXID-NOT-REFLECTED",
+        "An invalid transactionId is copied verbatim into the response header.",
+        generated_input=True,
     ),
 )
 

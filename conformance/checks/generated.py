@@ -1,0 +1,1 @@
+"""Checks over generated requests: filled in by the property-based phase work (issue 4)."""

@@ -1,0 +1,1 @@
+"""Placeholder: filled in by the property-based phase work (issue 4)."""
