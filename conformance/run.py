@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import conformance.properties  # noqa: F401 - importing registers the generated scenarios
 from conformance.checks import ALL, CHECKS, CheckContext
 from conformance.contract import Contract, Requirement, load_contract
 from conformance.errors import ConfigError, ConformanceError, Failure, Skipped
 from conformance.exchange import Exchange
 from conformance.redact import Redactor
 from conformance.results import Outcome
-from conformance.properties import __name__ as _properties  # noqa: F401 - registers scenarios
 from conformance.scenarios import SCENARIOS
 from conformance.sender import Sender
 from conformance.settings import Settings
