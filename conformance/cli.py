@@ -68,12 +68,24 @@ def _add_spec(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
 
 
+def _add_bundle(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bundle = commands.add_parser("bundle", help="the certification bundle")
+    actions = bundle.add_subparsers(dest="bundle_command", required=True)
+    verify = actions.add_parser(
+        "verify",
+        help="check every digest and the signature; exit 0 valid, 1 invalid, 2 unreadable",
+    )
+    verify.add_argument("file", type=Path)
+    verify.add_argument("--public-key", type=Path, help="PEM Ed25519 public key of the signer")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     _add_run(commands)
     _add_serve(commands)
     _add_spec(commands)
+    _add_bundle(commands)
     return parser
 
 
@@ -115,9 +127,17 @@ def _spec(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bundle(args: argparse.Namespace) -> int:
+    from conformance.bundle import verify_bundle
+
+    verification = verify_bundle(args.file, args.public_key)
+    print(verification.render())
+    return 0 if verification.valid else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"run": _run, "serve": _serve, "spec": _spec}
+    handlers = {"run": _run, "serve": _serve, "spec": _spec, "bundle": _bundle}
     try:
         return handlers[args.command](args)
     except ConformanceError as error:

@@ -7,15 +7,22 @@ itself with a prepared `RunContext` (and the embedded reference when no target i
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conformance import __version__
+from conformance.bundle import write_bundle
+from conformance.contract import CONTRACT_PATH
 from conformance.errors import ConformanceError
-from conformance.results import exit_code, render_summary, write_results
+from conformance.openapi import openapi_path
+from conformance.reports import write_reports
+from conformance.reports.terminal import render_summary
+from conformance.results import exit_code
 from conformance.run import Case, RunContext, cases
 from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings
 
@@ -60,6 +67,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args = [str(SUITE_PATH)]  # the suite alone, not the caller's own tests
 
 
+def _iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
+
+
 def run_header(context: RunContext, **extra: Any) -> dict[str, Any]:
     """What identifies a run; printed first and stored in every report."""
     s = context.settings
@@ -69,6 +80,7 @@ def run_header(context: RunContext, **extra: Any) -> dict[str, Any]:
         "token_path": s.token_path,
         "edition": s.edition,
         "strict": s.strict,
+        "profile": s.profile,
         "seed": context.seed,
         "suite_version": __version__,
         **extra,
@@ -83,6 +95,8 @@ class SuitePlugin:
         self.header = header
         self._cases = cases(context.contract)
         self._selected: list[Case] = []
+        self.final_header: dict[str, Any] | None = None
+        self.bundle_path: Path | None = None
 
     @pytest.fixture(scope="session")
     def conformance_run(self) -> RunContext:
@@ -115,16 +129,33 @@ class SuitePlugin:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         outcomes = self.context.outcomes
-        header = self.finish_header()
-        report_dir = Path(self.context.settings.report_dir)
-        write_results(report_dir / "results.json", outcomes, header)
+        header = self.final_header = self.finish_header()
+        settings = self.context.settings
+        report_dir = Path(settings.report_dir)
+        summary_md = Path(settings.summary_md) if settings.summary_md else None
+        written = write_reports(report_dir, outcomes, header, summary_md)
+        if settings.profile == "certification":
+            bundle = write_bundle(
+                report_dir / "certification-bundle.tar.gz",
+                {k: v for k, v in written.items() if k != "summary.md"},
+                CONTRACT_PATH,
+                openapi_path(settings.edition),
+                header,
+                outcomes,
+                Path(settings.signing_key) if settings.signing_key else None,
+            )
+            self.bundle_path = bundle
         if outcomes:
             session.exitstatus = exit_code(outcomes)
 
     def finish_header(self) -> dict[str, Any]:
         ctx = self.context
+        finished = time.time()
         return {
             **self.header,
+            "started": _iso(ctx.started),
+            "finished": _iso(finished),
+            "duration_s": round(finished - ctx.started, 3),
             "requests_sent": ctx.sender.requests_sent,
             "generated_requests": ctx.generated_requests(),
             "retries_honoured": ctx.sender.retries_honoured,
@@ -134,7 +165,10 @@ class SuitePlugin:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         terminalreporter.section("conformance summary")
-        terminalreporter.write_line(render_summary(self.context.outcomes, self.finish_header()))
+        header = self.final_header or self.finish_header()
+        terminalreporter.write_line(render_summary(self.context.outcomes, header))
+        if self.bundle_path is not None:
+            terminalreporter.write_line(f"Certification bundle: {self.bundle_path}")
 
     def pytest_unconfigure(self) -> None:
         self.context.close()

@@ -8,6 +8,7 @@ into an `Outcome`, which is the only thing the reports read.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import secrets
 import shlex
 import subprocess
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import conformance.properties  # noqa: F401 - importing registers the generated scenarios
 from conformance.checks import ALL, CHECKS, CheckContext
@@ -27,6 +29,7 @@ from conformance.results import Outcome
 from conformance.scenarios import SCENARIOS
 from conformance.sender import Sender
 from conformance.settings import Settings
+from conformance.waivers import apply_waivers, load_waivers
 
 AuthCodeSource = Callable[[], str]
 SCENARIO_WORKERS = 4
@@ -105,7 +108,15 @@ class RunContext:
         self.started = time.time()
         # The seed of every generated input: given, or fresh and then printed and stored.
         self.seed = settings.seed if settings.seed is not None else secrets.randbelow(2**32)
+        self.waivers = (
+            load_waivers(Path(settings.waivers), self.contract) if settings.waivers else ()
+        )
+        self.today = dt.date.today()
         self._property_deadline: float | None = None
+
+    def roles(self) -> dict[str, str | None]:
+        """Each optional role: None when available, else why not."""
+        return dict(self._roles)
 
     # --- what scenarios call ------------------------------------------------------
     def send(self, scenario: str, label: str, **kwargs: object) -> Exchange:
@@ -240,7 +251,11 @@ class RunContext:
             summary=requirement.summary,
             evidence=[self.redactor.evidence(e) for e in exchanges[:EVIDENCE_LIMIT]],
             duration_s=time.perf_counter() - started,
+            area=requirement.area,
+            source=requirement.source,
+            decision=requirement.decision,
         )
+        outcome = apply_waivers(outcome, self.waivers, self.today)
         with self._lock:
             self.outcomes.append(outcome)
         return outcome

@@ -14,11 +14,12 @@ import httpx
 import pytest
 
 from conformance.embedded import embedded_target
-from conformance.errors import TargetUnreachable
+from conformance.errors import ConfigError, TargetUnreachable
 from conformance.plugin import SUITE_DIR, SUITE_PATH, SuitePlugin, run_header
 from conformance.results import EXIT_COULD_NOT_RUN, exit_code
 from conformance.run import AuthCodeSource, RunContext
 from conformance.settings import Settings
+from conformance.waivers import must_waivers
 
 
 def preflight(base_url: str, settings: Settings) -> None:
@@ -45,6 +46,8 @@ def repeat_command(settings: Settings, seed: int) -> str:
         parts.append(f"--token-path {settings.token_path}")
     if settings.strict:
         parts.append("--strict")
+    if settings.profile != "default":
+        parts.append(f"--profile {settings.profile}")
     parts.append(f"--seed {seed}")
     return " ".join(parts)
 
@@ -59,18 +62,23 @@ def run_suite(
     """Run every check against `base_url` and write the reports; return the exit code."""
     preflight(base_url, settings)
     context = RunContext(settings, base_url, auth_code_source)
-    report_dir = Path(settings.report_dir)
-    report_dir.mkdir(parents=True, exist_ok=True)
-    print(f"Repeat this run with: {repeat_command(settings, context.seed)}", file=out)
-    args = [
+    try:
+        check_profile(context)
+        Path(settings.report_dir).mkdir(parents=True, exist_ok=True)
+        print(f"Repeat this run with: {repeat_command(settings, context.seed)}", file=out)
+        pytest.main(_pytest_args(pytest_args), plugins=[SuitePlugin(context, run_header(context))])
+    finally:
+        context.close()
+    return exit_code(context.outcomes) if context.outcomes else EXIT_COULD_NOT_RUN
+
+
+def _pytest_args(extra: Sequence[str]) -> list[str]:
+    return [
         str(SUITE_PATH),
         "-c",
         str(SUITE_DIR / "suite.ini"),
         "--rootdir",
         str(SUITE_DIR),
-        f"--junitxml={report_dir / 'junit.xml'}",
-        "-o",
-        "junit_suite_name=conformance",
         "-p",
         "no:cacheprovider",
         "-q",
@@ -78,13 +86,33 @@ def run_suite(
         # plugins imported before this in-process run cannot be rewritten; that is expected
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
-        *pytest_args,
+        *extra,
     ]
-    try:
-        pytest.main(args, plugins=[SuitePlugin(context, run_header(context))])
-    finally:
-        context.close()
-    return exit_code(context.outcomes) if context.outcomes else EXIT_COULD_NOT_RUN
+
+
+def check_profile(context: RunContext) -> None:
+    """The certification profile needs every role and accepts no waiver of a MUST."""
+    settings = context.settings
+    if settings.profile != "certification":  # the default profile needs nothing more
+        return
+    missing = {role: reason for role, reason in context.roles().items() if reason}
+    if missing:
+        raise ConfigError(
+            "The certification profile needs every role: "
+            + "; ".join(f"{role} {reason}" for role, reason in sorted(missing.items())),
+            setting=next(iter(sorted(missing))),
+        )
+    waived = must_waivers(context.waivers, context.contract, settings.edition)
+    if waived:
+        raise ConfigError(
+            "The certification profile accepts no waiver of a MUST requirement: "
+            + ", ".join(waived),
+            setting="waivers",
+        )
+    if settings.skip_properties:
+        raise ConfigError(
+            "The certification profile runs the property-based phase.", setting="skip_properties"
+        )
 
 
 def execute(settings: Settings, pytest_args: Sequence[str] = (), out: TextIO = sys.stdout) -> int:

@@ -21,6 +21,7 @@ from conformance.contract import EDITIONS
 from conformance.errors import ConfigError
 
 ENV_PREFIX = "CONFORMANCE_"
+PROFILES = ("default", "certification")
 SECRET_SETTINGS = frozenset(
     {
         "client_secret",
@@ -79,6 +80,10 @@ class Settings:
     examples: int = 100  # generated examples per property (schemathesis and hypothesis)
     max_time: float = 120.0  # seconds for the property-based phase; it stops generating after
     skip_properties: bool = False
+    profile: str = "default"  # or "certification": every role, no MUST waivers, a bundle
+    waivers: str | None = None  # TOML file of accepted deviations
+    summary_md: str | None = None  # also write a Markdown summary here (CI job summaries)
+    signing_key: str | None = None  # PEM Ed25519 private key that signs the bundle
 
     def client(self, role: str = "") -> Client | None:
         """The credentials of `role` ('' main, 'second', 'restricted', 'special')."""
@@ -132,6 +137,10 @@ FLAG_HELP: dict[str, str] = {
     "examples": "generated examples per property (default 100)",
     "max_time": "seconds the property-based phase may take (default 120)",
     "skip_properties": "run the scenario checks only, no property-based phase",
+    "profile": "default, or certification (every role required, no MUST waivers, a bundle)",
+    "waivers": "TOML file of accepted deviations (requirement, reason, expires)",
+    "summary_md": "also write a Markdown summary to this path (CI job summaries)",
+    "signing_key": "PEM Ed25519 private key that signs the certification bundle",
 }
 
 
@@ -203,6 +212,12 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
 
 def validate(settings: Settings) -> Settings:
     """Reject values no run could use, naming the setting to fix."""
+    if settings.profile not in PROFILES:
+        raise ConfigError(
+            f"Unknown profile {settings.profile!r}{_suggest(settings.profile, PROFILES)}\n\n"
+            f"Expected: one of {', '.join(PROFILES)}. Set {_describe('profile')}.",
+            setting="profile",
+        )
     if settings.edition not in EDITIONS:
         raise ConfigError(
             f"Unknown edition {settings.edition!r}{_suggest(settings.edition, EDITIONS)}\n\n"

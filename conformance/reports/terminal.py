@@ -1,0 +1,50 @@
+"""The end-of-run summary printed on the terminal: counts, a table of what did not pass."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from conformance.results import OUTCOMES, Outcome, verdict
+
+REASON_WIDTH = 90
+
+
+def render_summary(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> str:
+    """Verdict and counts, the run's request figures, then a table of non-passing cases."""
+    counts = Counter(o.outcome for o in outcomes)
+    lines = [
+        f"Conformance {verdict(outcomes)}: {header.get('target')} "
+        f"(edition {header.get('edition')}, profile {header.get('profile', 'default')})",
+        "  " + ", ".join(f"{counts.get(k, 0)} {k}" for k in OUTCOMES),
+        f"  requests sent: {header.get('requests_sent', '?')} "
+        f"({header.get('generated_requests', 0)} generated, seed {header.get('seed')}), "
+        f"wrong-password attempts: {header.get('wrong_password_attempts', 0)}"
+        f"/{header.get('wrong_password_cap', '?')}, 429/503 retries honoured: "
+        f"{header.get('retries_honoured', 0)}",
+    ]
+    rows = [
+        (o.outcome.upper(), o.level, o.case_id, (o.message.splitlines() or [""])[0])
+        for kind in ("error", "failed", "warned", "waived", "skipped")
+        for o in sorted((o for o in outcomes if o.outcome == kind), key=lambda o: o.case_id)
+    ]
+    stale = sorted(o.case_id for o in outcomes if o.waiver and o.waiver.get("state") == "stale")
+    rows += [
+        ("STALE", "-", case_id, "waiver for a requirement that now passes") for case_id in stale
+    ]
+    if rows:
+        widths = [
+            max(len(r[i]) for r in rows + [("OUTCOME", "LEVEL", "CASE", "")]) for i in (0, 1, 2)
+        ]
+        lines.append("")
+        lines.append(
+            f"  {'OUTCOME':<{widths[0]}}  {'LEVEL':<{widths[1]}}  {'CASE':<{widths[2]}}  REASON"
+        )
+        for kind, level, case_id, reason in rows:
+            if len(reason) > REASON_WIDTH:
+                reason = reason[: REASON_WIDTH - 1] + "…"
+            lines.append(
+                f"  {kind:<{widths[0]}}  {level:<{widths[1]}}  {case_id:<{widths[2]}}  {reason}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,179 @@
+"""A small hand-made run for the report tests: every outcome kind, all four grants,
+evidence with a request and a response, and a target that puts markup everywhere.
+
+Fixtures:
+
+- `outcomes` -> list[Outcome]: ten cases over six requirements, one of each outcome kind
+  at least (a waived one with an applied waiver, a passed one with a stale waiver).
+  The failing TXID-ECHO case carries hostile content in its message and evidence.
+- `run_header` -> dict: the run header, its target URL hostile too.
+
+The constants name the hostile strings so the tests can look for them (or their absence).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.results import Outcome
+
+# Each payload, if it ever ran, would leave a mark the browser test looks for.
+SCRIPT = "<script>window.__pwned = 1; document.title = 'pwned'</script>"
+ATTRIBUTE = '"><img src=x onerror="window.__pwned = 2">'
+PRE_BREAK = "</pre><script>window.__pwned = 3</script>"
+CRLF_VALUE = "abc\r\nSet-Cookie: injected=1"
+TARGET = "https://sandbox.example/<script>window.__pwned = 4</script>"
+FAILED_TITLE = f"transactionId not echoed {SCRIPT}"
+EXPECTED_ROWS = (
+    "TXID-PRESENT",
+    "TXID-ECHO",
+    "RESP-TOKEN-TYPE",
+    "RESP-PRAGMA",
+    "CLIENT-GRANT-FORBIDDEN-403",
+    "TXID-CONCURRENT",
+)
+
+
+def _exchange(
+    label: str, grant: str | None, status: int, body: str, txid: str = "8c1f0b7e"
+) -> dict[str, Any]:
+    """A redacted evidence record, shaped like `Redactor.evidence` makes them."""
+    url = "https://sandbox.example/oauth2/token"
+    return {
+        "scenario": f"{grant or 'common'}-{label}",
+        "label": label,
+        "grant": grant,
+        "request": {
+            "method": "POST",
+            "url": url,
+            "headers": [
+                ["content-type", "application/x-www-form-urlencoded"],
+                ["authorization", "Basic ********"],
+                ["transactionId", txid],
+            ],
+            "body": f"grant_type={grant or 'client_credentials'}&scope=openid",
+        },
+        "response": {
+            "status": status,
+            "headers": [["content-type", "application/json"], ["transactionId", txid]],
+            "body": body,
+            "truncated": False,
+            "elapsed_ms": 41.7,
+        },
+        "transport_error": None,
+        "curl": f"curl -i -X POST {url} -H 'transactionId: {txid}' --data-binary 'grant_type=x'",
+    }
+
+
+def _outcome(requirement_id: str, grant: str | None, outcome: str, **extra: Any) -> Outcome:
+    fields: dict[str, Any] = {
+        "level": "MUST",
+        "edition": "1.3.1",
+        "message": "",
+        "summary": f"What {requirement_id} requires.",
+        "duration_s": 0.004,
+        "area": "response",
+        "source": "spec §3",
+        **extra,
+    }
+    return Outcome(requirement_id=requirement_id, grant=grant, outcome=outcome, **fields)
+
+
+def _hostile_failure() -> Outcome:
+    """The target reflects markup in its transactionId, headers and body."""
+    evidence = _exchange("echo", None, 400, f"{PRE_BREAK}\n{ATTRIBUTE}", txid=SCRIPT)
+    evidence["response"]["headers"].append(["x-debug", ATTRIBUTE])
+    evidence["request"]["headers"].append(["x-trace", CRLF_VALUE])
+    evidence["curl"] += f" -H 'x-debug: {ATTRIBUTE}'"
+    message = f"{FAILED_TITLE}\n\nExpected: the request's id\nReceived: {ATTRIBUTE} {PRE_BREAK}"
+    return _outcome(
+        "TXID-ECHO", None, "failed", message=message, decision="D2", evidence=[evidence]
+    )
+
+
+def _token_type(grant: str, outcome: str, **extra: Any) -> Outcome:
+    body = '{"access_token": "********", "token_type": "mac", "expires_in": 3600}'
+    return _outcome(
+        "RESP-TOKEN-TYPE",
+        grant,
+        outcome,
+        decision="D7",
+        summary="token_type equals Bearer, compared case-insensitively.",
+        evidence=[_exchange("token", grant, 200, body)],
+        **extra,
+    )
+
+
+@pytest.fixture
+def outcomes() -> list[Outcome]:
+    token_type_failure = (
+        "token_type is not Bearer\n\nExpected: Bearer (any case)\nReceived: 'mac'"
+    )
+    return [
+        _outcome("TXID-PRESENT", None, "passed", decision="D1"),
+        _hostile_failure(),
+        _token_type("client_credentials", "passed"),
+        _token_type("password", "failed", message=token_type_failure),
+        _token_type(
+            "authorization_code",
+            "skipped",
+            message="no authorization code: set CONFORMANCE_AUTH_CODE_COMMAND",
+        ),
+        _token_type(
+            "refresh_token",
+            "passed",
+            waiver={"reason": "fixed in 2.4", "expires": "2031-01-31", "state": "stale"},
+        ),
+        _outcome(
+            "RESP-PRAGMA",
+            "password",
+            "warned",
+            level="SHOULD",
+            decision="D9",
+            message="Pragma missing\n\nExpected: Pragma: no-cache\nReceived: no Pragma header",
+        ),
+        _outcome("RESP-PRAGMA", "client_credentials", "passed", level="SHOULD", decision="D9"),
+        _outcome(
+            "CLIENT-GRANT-FORBIDDEN-403",
+            "password",
+            "waived",
+            level="SHOULD",
+            message="status 400\n\nExpected: 403\nReceived: 400",
+            waiver={
+                "reason": f"vendor ticket 1234 {SCRIPT}",
+                "expires": "2031-06-30",
+                "state": "applied",
+            },
+        ),
+        _outcome(
+            "TXID-CONCURRENT",
+            None,
+            "error",
+            decision="D23",
+            message="TargetUnreachable: connection refused by sandbox.example:443",
+        ),
+    ]
+
+
+@pytest.fixture
+def run_header() -> dict[str, Any]:
+    return {
+        "target": TARGET,
+        "base_url": "https://sandbox.example",
+        "token_path": "/oauth2/token",
+        "edition": "1.3.1",
+        "strict": False,
+        "seed": 20240611,
+        "suite_version": "0.1.0",
+        "requests_sent": 187,
+        "generated_requests": 120,
+        "retries_honoured": 2,
+        "wrong_password_attempts": 3,
+        "wrong_password_cap": 5,
+        "profile": "developer",
+        "started": "2025-03-04T10:15:00Z",
+        "finished": "2025-03-04T10:15:42Z",
+        "duration_s": 42.4,
+    }
