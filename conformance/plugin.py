@@ -23,7 +23,7 @@ from conformance.openapi import openapi_path
 from conformance.reports import write_reports
 from conformance.reports.terminal import render_summary
 from conformance.results import exit_code
-from conformance.run import Case, RunContext, cases
+from conformance.run import Case, Progress, RunContext, cases
 from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
@@ -87,6 +87,25 @@ def run_header(context: RunContext, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _progress_bar(reporter: Any, context: RunContext) -> Progress:
+    """A one-line bar redrawn in place on a terminal; silent when output is not a terminal."""
+    width = 30
+
+    def draw(done: int, total: int, name: str) -> None:
+        if not reporter.isatty():
+            return
+        filled = width * done // max(total, 1)
+        reporter.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} scenarios, "
+            f"{context.sender.requests_sent} requests  {name[:24]:<24}",
+            flush=True,
+        )
+        if done == total:
+            reporter.write("\n")
+
+    return draw
+
+
 class SuitePlugin:
     """Feeds the suite module its cases and run, and writes the reports at the end."""
 
@@ -124,7 +143,15 @@ class SuitePlugin:
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         # Send every scenario the selected checks read before judging, concurrently.
         names = {name for case in self._selected for name in self.context.scenarios_for(case)}
-        self.context.prepare(names)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        started = time.monotonic()
+        self.context.prepare(names, _progress_bar(reporter, self.context) if reporter else None)
+        if reporter is not None:
+            reporter.write_line(
+                f"sent {len(names)} scenarios, {self.context.sender.requests_sent} requests "
+                f"({self.context.generated_requests()} generated) in "
+                f"{time.monotonic() - started:.1f} s; judging"
+            )
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

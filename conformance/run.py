@@ -32,6 +32,7 @@ from conformance.settings import Settings
 from conformance.waivers import apply_waivers, load_waivers
 
 AuthCodeSource = Callable[[], str]
+Progress = Callable[[int, int, str], None]
 SCENARIO_WORKERS = 4
 EVIDENCE_LIMIT = 5
 
@@ -168,16 +169,28 @@ class RunContext:
         except (Skipped, ConformanceError) as exc:
             return exc
 
-    def prepare(self, names: Iterable[str]) -> None:
+    def prepare(self, names: Iterable[str], progress: Progress | None = None) -> None:
         """Send the named scenarios: fixed ones concurrently (latency overlaps), then the
-        property-based ones one at a time, since they share the time budget."""
+        property-based ones one at a time, since they share the time budget. `progress`
+        hears (done, total, scenario) after each."""
         chosen = sorted(set(names))
         fixed = [n for n in chosen if SCENARIOS[n].phase != "property"]
+        generated = [n for n in chosen if SCENARIOS[n].phase == "property"]
+        done = 0
+
+        def send(name: str) -> None:
+            nonlocal done
+            self._exchanges_quietly(name)
+            with self._lock:
+                done += 1
+                count = done
+            if progress is not None:
+                progress(count, len(chosen), name)
+
         with ThreadPoolExecutor(max_workers=SCENARIO_WORKERS) as pool:
-            list(pool.map(self._exchanges_quietly, fixed))
-        for name in chosen:
-            if SCENARIOS[name].phase == "property":
-                self._exchanges_quietly(name)
+            list(pool.map(send, fixed))
+        for name in generated:
+            send(name)
 
     def time_left(self) -> float:
         """Seconds the property-based phase may still spend (its clock starts on first ask)."""
