@@ -7,7 +7,8 @@
     └── ConformanceError     the suite could not run (JUnit <error>, exit 2)
         ├── ConfigError      a setting is missing or wrong; names the setting to fix
         ├── TargetUnreachable  no HTTP answer from the target at all
-        └── BudgetExhausted  the request budget ran out before a check could finish
+        ├── BudgetExhausted  the request budget ran out before a check could finish
+        └── RunTimedOut      the whole-run time limit passed before a check could finish
 
 `Skipped` is neither: a check that needs a role the configuration lacks.
 """
@@ -56,3 +57,7 @@ class TargetUnreachable(ConformanceError):
 
 class BudgetExhausted(ConformanceError):
     """The configured request budget ran out."""
+
+
+class RunTimedOut(ConformanceError):
+    """The whole-run time limit (run_timeout) passed."""

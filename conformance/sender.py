@@ -20,7 +20,7 @@ from urllib.parse import quote_plus, urlencode
 
 import httpx
 
-from conformance.errors import BudgetExhausted
+from conformance.errors import BudgetExhausted, RunTimedOut
 from conformance.exchange import Exchange, RecordedRequest, RecordedResponse
 from conformance.redact import Redactor
 from conformance.settings import Client, Settings
@@ -29,6 +29,7 @@ FORM = "application/x-www-form-urlencoded"
 RETRY_STATUSES = frozenset({429, 503})
 MAX_RETRIES = 3
 MAX_RETRY_WAIT = 10.0
+DEADLINE_GRACE = 0.5  # seconds past the timeout before an exchange is abandoned
 
 
 class _Default:
@@ -117,6 +118,7 @@ class Sender:
         self._next_slot = 0.0
         self.retries_honoured = 0
         self.gate = Gate()
+        self._run_deadline = time.monotonic() + settings.run_timeout
 
     @property
     def requests_sent(self) -> int:
@@ -128,6 +130,11 @@ class Sender:
     def _take_slot(self) -> None:
         """Count the request against the budget and wait for the rate limit."""
         with self._lock:
+            if time.monotonic() > self._run_deadline:
+                raise RunTimedOut(
+                    f"The run took longer than {self.settings.run_timeout:g} s "
+                    "(setting run_timeout); later requests were not sent."
+                )
             if self._sent >= self.settings.max_requests:
                 raise BudgetExhausted(
                     f"The request budget of {self.settings.max_requests} is spent "
@@ -240,10 +247,31 @@ class Sender:
             if response.status == 503 and response.header("retry-after") is None:
                 return response, error  # a plain 503 is an answer, not back-pressure
             self.retries_honoured += 1
-            time.sleep(retry_after_seconds(response.header("retry-after"), attempt))
+            wait = retry_after_seconds(response.header("retry-after"), attempt)
+            time.sleep(min(wait, max(0.0, self._run_deadline - time.monotonic())))
         raise AssertionError("unreachable")
 
     def _send_once(self, request: httpx.Request) -> tuple[RecordedResponse | None, str | None]:
+        """One request under a deadline for the WHOLE exchange: httpx's timeouts are per
+        socket operation, so a target trickling one byte a second would never trip them."""
+        result: list[tuple[RecordedResponse | None, str | None]] = []
+        finished = threading.Event()
+
+        def exchange() -> None:
+            try:
+                result.append(self._exchange_once(request))
+            except Exception as exc:  # noqa: BLE001 - anything the transport raises is recorded
+                result.append((None, f"{type(exc).__name__}: {exc}"))
+            finally:
+                finished.set()
+
+        # A daemon thread: a target that never finishes cannot keep the process alive.
+        threading.Thread(target=exchange, daemon=True, name="conformance-request").start()
+        if not finished.wait(self.settings.timeout + DEADLINE_GRACE):
+            return None, f"no complete answer within {self.settings.timeout:g} s (setting timeout)"
+        return result[0]
+
+    def _exchange_once(self, request: httpx.Request) -> tuple[RecordedResponse | None, str | None]:
         started = time.perf_counter()
         try:
             response = self._client.send(request, stream=True)

@@ -34,7 +34,7 @@ SECRET_SETTINGS = frozenset(
 INT_SETTINGS = frozenset(
     {"max_requests", "wrong_password_cap", "concurrency", "max_response_bytes", "seed", "examples"}
 )
-FLOAT_SETTINGS = frozenset({"timeout", "rate_limit", "max_time"})
+FLOAT_SETTINGS = frozenset({"timeout", "rate_limit", "max_time", "run_timeout"})
 BOOL_SETTINGS = frozenset({"strict", "strict_typing", "insecure", "skip_properties"})
 
 
@@ -70,7 +70,8 @@ class Settings:
     strict: bool = False
     strict_typing: bool = False
     insecure: bool = False
-    timeout: float = 10.0
+    timeout: float = 10.0  # seconds for a whole exchange, connect to last body byte
+    run_timeout: float = 900.0  # seconds for the whole run; later requests are not sent
     max_requests: int = 2000
     rate_limit: float = 0.0  # requests per second; 0 means unlimited
     wrong_password_cap: int = 2
@@ -128,7 +129,8 @@ FLAG_HELP: dict[str, str] = {
     "strict": "SHOULD failures fail the run too",
     "strict_typing": "flag expires_in types the edition does not document",
     "insecure": "do not verify the target's TLS certificate",
-    "timeout": "seconds per request (default 10)",
+    "timeout": "seconds per request, connect to last byte (default 10)",
+    "run_timeout": "seconds for the whole run (default 900)",
     "max_requests": "request budget for the run (default 2000)",
     "rate_limit": "requests per second, 0 for unlimited (default 0)",
     "wrong_password_cap": "wrong-password attempts against the user per run (default 2)",

@@ -156,3 +156,45 @@ def test_transport_error__recorded_not_raised(respx_mock: respx.MockRouter) -> N
     exchange = sender().send("t", "a", form={})
     assert exchange.response is None and exchange.transport_error
     assert "ConnectError" in exchange.transport_error
+
+
+def test_deadline__a_trickling_target_is_abandoned_after_the_timeout() -> None:
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def trickle() -> None:  # a status line, then one byte a second: no read ever times out
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+        while not stop.wait(0.2):
+            try:
+                conn.sendall(b"x")
+            except OSError:
+                break
+        conn.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    settings = Settings(client_id="c", client_secret="s", timeout=0.5)
+    s = Sender(settings, Redactor(), f"http://127.0.0.1:{listener.getsockname()[1]}")
+    started = time.monotonic()
+    exchange = s.send("t", "a", form={})
+    elapsed = time.monotonic() - started
+    stop.set()
+    listener.close()
+    assert exchange.response is None
+    assert "no complete answer within 0.5 s (setting timeout)" in (exchange.transport_error or "")
+    assert elapsed < 5  # bounded (the exact figure is the timeout plus a grace)
+
+
+def test_run_timeout__no_request_is_sent_after_it() -> None:
+    from conformance.errors import RunTimedOut
+
+    s = sender(run_timeout=0.0)
+    with pytest.raises(RunTimedOut, match="run_timeout"):
+        s.send("t", "a", form={})
