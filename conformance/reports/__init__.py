@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from conformance.reports.html import write_html
 from conformance.reports.junit import write_junit
 from conformance.reports.markdown import write_markdown
 from conformance.reports.results_json import write_results
@@ -28,12 +29,7 @@ def write_reports(
         "results.json": write_results(report_dir / "results.json", outcomes, header),
         "junit.xml": write_junit(report_dir / "junit.xml", outcomes, header),
     }
-    try:  # TEMPORARY while the HTML writer is being written in parallel; removed with it
-        from conformance.reports.html import write_html
-    except ImportError:
-        pass
-    else:
-        written["report.html"] = write_html(report_dir / "report.html", outcomes, header)
+    written["report.html"] = write_html(report_dir / "report.html", outcomes, header)
     if summary_md is not None:
         written["summary.md"] = write_markdown(summary_md, outcomes, header)
     return written

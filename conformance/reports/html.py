@@ -136,8 +136,9 @@ def _filters() -> str:
     return (
         '<nav class="filters" id="filters" aria-label="Filter checks by outcome" hidden>'
         f'<span>Show: </span>{buttons}<p id="filter-status" aria-live="polite"></p></nav>\n'
-        '<noscript><p class="noscript">JavaScript is off: the outcome filters are '
-        "unavailable and every check is shown.</p></noscript>"
+        # Not <noscript>: the script hides this note, which also covers a script that fails.
+        '<p class="noscript" id="no-filters">Filtering by outcome needs JavaScript; '
+        "every check is shown.</p>"
     )
 
 
@@ -235,7 +236,7 @@ def _check(outcome: Outcome, anchor: str) -> str:
         count = len(outcome.evidence)
         evidence = f"<h5>Evidence ({count} exchange{'s' if count != 1 else ''})</h5>\n{evidence}"
     return (
-        f'<article class="check outcome-{kind}" id="{anchor}" data-outcome="{kind}">\n'
+        f'<article class="check check-{kind}" id="{anchor}" data-outcome="{kind}">\n'
         f'<h4><span class="badge outcome-{kind}">{badge(outcome.outcome)}</span>'
         f"<code>{esc(outcome.requirement_id)}</code>{grant}</h4>\n"
         f'<p class="summary">{esc(outcome.summary)}</p>\n{_facts(outcome)}\n'

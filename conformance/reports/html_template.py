@@ -82,7 +82,7 @@ def _outcome_css() -> str:
     rules = []
     for kind, (background, text) in _OUTCOME_COLOURS.items():
         rules.append(f".outcome-{kind}{{background:{background};color:{text}}}")
-        rules.append(f".check.outcome-{kind}{{border-left-color:{text}}}")
+        rules.append(f".check-{kind}{{border-left-color:{text}}}")
         # While a filter is on, the matching cells of the matrix are outlined.
         rules.append(
             f'table[data-filter="{kind}"] td[data-cell~="{kind}"]'
@@ -129,7 +129,8 @@ nav.filters p{display:inline;margin-left:.5rem}
 table.matrix{border-collapse:collapse;width:100%}
 table.matrix th,table.matrix td{border:1px solid #d0d7de;padding:.3rem .45rem;
   vertical-align:top;text-align:left}
-table.matrix thead th{background:#f4f6f8;position:sticky;top:0}
+table.matrix thead th{background:#f4f6f8}
+table.matrix tbody th{white-space:nowrap}
 table.matrix td.summary{font-size:.85rem;min-width:16rem}
 table.matrix td.cell{white-space:nowrap}
 table.matrix td.cell a{color:inherit;text-decoration:none;display:block}
@@ -149,6 +150,8 @@ dl.facts div{display:flex}
 p.message-title{font-weight:600;margin:.5rem 0 .25rem}
 .waiver{border:1px dashed #3f2387;border-radius:4px;padding:.35rem .75rem;margin:.5rem 0}
 details>summary{cursor:pointer}
+/* a section reached from the matrix is not left under the sticky filter bar */
+.check,section{scroll-margin-top:4.5rem}
 details.group>summary h3{display:inline}
 details.exchange{margin:.35rem 0;border:1px solid #d0d7de;border-radius:4px;
   padding:.25rem .75rem}
@@ -218,6 +221,8 @@ JS = """
   });
   var initial = location.hash && document.getElementById(location.hash.slice(1));
   nav.hidden = false;
+  var note = document.getElementById("no-filters");
+  if (note) { note.hidden = true; }
   apply("all");
   if (initial) { reveal(initial); initial.scrollIntoView(); }
 })();

@@ -7,12 +7,24 @@ Fixtures:
   at least (a waived one with an applied waiver, a passed one with a stale waiver).
   The failing TXID-ECHO case carries hostile content in its message and evidence.
 - `run_header` -> dict: the run header, its target URL hostile too.
+- `browser` (module scope) -> a Playwright Browser on Debian's /usr/bin/chromium; skips
+  when it (or Playwright) is missing, fails instead when CONFORMANCE_REQUIRE_BROWSER=1.
 
-The constants name the hostile strings so the tests can look for them (or their absence).
+Helpers: `ParsedPage(html)` reads tags and the matrix from the markup; `open_report(browser,
+path)` opens a report and records console errors, page errors and requests. The constants
+name the hostile strings so the tests can look for them (or their absence).
 """
 
 from __future__ import annotations
 
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,9 +120,7 @@ def _token_type(grant: str, outcome: str, **extra: Any) -> Outcome:
 
 @pytest.fixture
 def outcomes() -> list[Outcome]:
-    token_type_failure = (
-        "token_type is not Bearer\n\nExpected: Bearer (any case)\nReceived: 'mac'"
-    )
+    token_type_failure = "token_type is not Bearer\n\nExpected: Bearer (any case)\nReceived: 'mac'"
     return [
         _outcome("TXID-PRESENT", None, "passed", decision="D1"),
         _hostile_failure(),
@@ -177,3 +187,113 @@ def run_header() -> dict[str, Any]:
         "finished": "2025-03-04T10:15:42Z",
         "duration_s": 42.4,
     }
+
+
+# --- reading the page, and the browser ---------------------------------------------------
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",  # the tests may run as root (containers)
+    "--disable-gpu",
+    # A closed network: nothing may dial out, not even the browser's own housekeeping.
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Read at import: the autouse clean_environment fixture removes CONFORMANCE_* per test.
+REQUIRE_BROWSER = os.environ.get("CONFORMANCE_REQUIRE_BROWSER") == "1"
+REPORTS = Path(__file__).resolve().parents[2] / "reports"  # the repo's, git-ignored
+SCREENSHOT = REPORTS / "report-screenshot.png"
+
+
+class ParsedPage(HTMLParser):
+    """Start tags with their attributes, end-tag counts, and the matrix body as
+    (requirement id, [data-cell per grant column]) rows."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.end_tags: Counter[str] = Counter()
+        self.rows: list[tuple[str, list[str | None]]] = []
+        self._in_tbody = self._in_row_head = False
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        css = (attributes.get("class") or "").split()
+        if tag == "tbody":
+            self._in_tbody = True
+        elif self._in_tbody and tag == "tr":
+            self.rows.append(("", []))
+        elif self._in_tbody and tag == "th":
+            self._in_row_head = True
+        elif self._in_tbody and tag == "td" and ("cell" in css or "na" in css):
+            self.rows[-1][1].append(attributes.get("data-cell"))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.end_tags[tag] += 1
+        self._in_tbody = self._in_tbody and tag != "tbody"
+        self._in_row_head = self._in_row_head and tag != "th"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_row_head:
+            name, cells = self.rows[-1]
+            self.rows[-1] = (name + data, cells)
+
+    def attributes(self, name: str) -> list[str]:
+        return [a[name] or "" for _, a in self.tags if name in a]
+
+
+def browser_unavailable(reason: str, required: bool) -> None:
+    """Skip with `reason`, or fail when the environment requires the browser (CI)."""
+    if required:
+        pytest.fail(f"{reason}, and CONFORMANCE_REQUIRE_BROWSER=1 requires the browser test")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module (Debian's, never a downloaded one)."""
+    if not CHROMIUM.exists():
+        browser_unavailable(f"{CHROMIUM} is missing (apt-get install chromium)", REQUIRE_BROWSER)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        browser_unavailable("playwright is not installed", REQUIRE_BROWSER)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Opened:
+    """A loaded report and what the browser saw while loading and using it."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def open_report(browser: Any, path: Path, javascript: bool = True) -> Iterator[Opened]:
+    """Open `path` in a fresh context; console errors, page errors and requests recorded."""
+    context = browser.new_context(
+        java_script_enabled=javascript, viewport={"width": 1280, "height": 900}
+    )
+    # Nothing but the file itself may load; anything else is aborted and recorded.
+    context.route(re.compile(r"^(?!file:)"), lambda route: route.abort())
+    page = context.new_page()
+    opened = Opened(page)
+    page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: opened.errors.append(str(error)))
+    page.on("request", lambda request: opened.requests.append(request.url))
+    page.goto(path.as_uri())
+    try:
+        yield opened
+    finally:
+        context.close()
