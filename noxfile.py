@@ -35,3 +35,11 @@ def spec(session: nox.Session) -> None:
     """Regenerate the committed OpenAPI documents from specs/contract.toml."""
     session.install("-e", ".")
     session.run("conformance", "spec", "build")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark side by side (suite, bare httpx loop, schemathesis CLI, xdist, 50 ms latency);
+    writes reports/benchmark.json and prints the README table."""
+    session.install("-e", ".", "pytest-xdist>=3,<4")
+    session.run("python", "benchmarks/bench.py")

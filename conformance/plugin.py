@@ -20,6 +20,7 @@ from conformance.bundle import write_bundle
 from conformance.contract import CONTRACT_PATH
 from conformance.errors import ConformanceError
 from conformance.openapi import openapi_path
+from conformance.preflight import preflight
 from conformance.reports import write_reports
 from conformance.reports.terminal import render_summary
 from conformance.results import exit_code
@@ -61,6 +62,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConformanceError as error:
         raise pytest.UsageError(str(error)) from None
     assert settings.target is not None
+    try:
+        preflight(settings.target, settings)  # no HTTP answer: a usage error, not 80 failures
+    except ConformanceError as error:
+        raise pytest.UsageError(str(error)) from None
     context = RunContext(settings, settings.target)
     config.pluginmanager.register(SuitePlugin(context, run_header(context)), PLUGIN_NAME)
     if config.args_source != pytest.Config.ArgsSource.ARGS:

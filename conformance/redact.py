@@ -23,6 +23,9 @@ MASK = "[REDACTED]"
 SECRET_FIELDS = frozenset(
     {"password", "client_secret", "code", "refresh_token", "access_token", "id_token", "token"}
 )
+# In a JSON body `code` is the platform's error code (CMN_90004), never a secret: an
+# authorization code travels in forms, and the run learns each one when it fetches it.
+SECRET_JSON_FIELDS = SECRET_FIELDS - {"code"}
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 EVIDENCE_BODY_LIMIT = 4096
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
@@ -50,7 +53,7 @@ class Redactor:
         """Remember the secret fields of a parsed JSON response body."""
         if isinstance(body, dict):
             for key, value in body.items():
-                if key in SECRET_FIELDS and isinstance(value, str):
+                if key in SECRET_JSON_FIELDS and isinstance(value, str):
                     self.learn(value)
 
     def text(self, text: str) -> str:
@@ -149,7 +152,9 @@ class Redactor:
 
 def _mask_json(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: MASK if k in SECRET_FIELDS and v else _mask_json(v) for k, v in value.items()}
+        return {
+            k: MASK if k in SECRET_JSON_FIELDS and v else _mask_json(v) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_mask_json(v) for v in value]
     return value

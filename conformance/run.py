@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import secrets
 import shlex
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -76,6 +78,24 @@ def command_auth_code_source(command: str, timeout: float) -> AuthCodeSource:
         return code
 
     return fetch
+
+
+@functools.cache
+def _private_hypothesis_home() -> None:
+    """Hypothesis keeps caches in ./.hypothesis; a run must not litter the user's directory."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(tempfile.mkdtemp(prefix="conformance-hypothesis-"))
+
+
+def _throttled(exchange: Exchange) -> bool:
+    """A 429, or a 503 with Retry-After: the target asked the suite to slow down."""
+    response = exchange.response
+    if response is None:
+        return False
+    return response.status == 429 or (
+        response.status == 503 and bool(response.header("retry-after"))
+    )
 
 
 class RunContext:
@@ -189,6 +209,8 @@ class RunContext:
 
         with ThreadPoolExecutor(max_workers=SCENARIO_WORKERS) as pool:
             list(pool.map(send, fixed))
+        if generated:
+            _private_hypothesis_home()
         for name in generated:
             send(name)
 
@@ -210,12 +232,18 @@ class RunContext:
     def _collect(self, case: Case) -> list[Exchange]:
         collected: list[Exchange] = []
         every = CHECKS[case.requirement.id].uses == ALL
+        skipped: list[Skipped] = []
         for name in self.scenarios_for(case):
             try:
                 collected += self.exchanges(name)
-            except Skipped:
-                if not every:
+            except Skipped as skip:
+                # A property scenario adds to what fixed ones record: without it
+                # (--skip-properties) the check still judges theirs.
+                if not every and SCENARIOS[name].phase != "property":
                     raise
+                skipped.append(skip)
+        if skipped and not collected and not every:
+            raise skipped[0]
         if case.grant:
             collected = [e for e in collected if e.grant == case.grant]
         return collected
@@ -242,14 +270,7 @@ class RunContext:
             )
             CHECKS[requirement.id].function(exchanges, ctx)
         except Failure as failure:
-            if isinstance(failure.exchange, Exchange):
-                exchanges = [failure.exchange, *(e for e in exchanges if e is not failure.exchange)]
-            status = (
-                "failed"
-                if requirement.level(edition) == "MUST" or self.settings.strict
-                else "warned"
-            )
-            message = self.redactor.text(failure.render())
+            status, message, exchanges = self._judge_failure(failure, requirement, exchanges)
         except Skipped as skipped:
             status, message = "skipped", self.redactor.text(str(skipped))
         except ConformanceError as error:
@@ -282,6 +303,23 @@ class RunContext:
             for name, value in recorded.items()
             if SCENARIOS[name].phase == "property" and isinstance(value, list)
         )
+
+    def _judge_failure(
+        self, failure: Failure, requirement: Requirement, exchanges: list[Exchange]
+    ) -> tuple[str, str, list[Exchange]]:
+        """Outcome, message and evidence (the failing exchange first) of a failed check."""
+        shown = failure.exchange if isinstance(failure.exchange, Exchange) else None
+        if shown is not None and _throttled(shown):
+            # Back-pressure the retries could not outlast is no verdict on the rule.
+            message = (
+                f"The target kept answering HTTP {shown.status} (throttled) after the retries "
+                "the run allows: no verdict. Lower rate_limit or run again later."
+            )
+            return "error", message, [shown]
+        if shown is not None:
+            exchanges = [shown, *(e for e in exchanges if e is not shown)]
+        must = requirement.level(self.settings.edition) == "MUST" or self.settings.strict
+        return ("failed" if must else "warned"), self.redactor.text(failure.render()), exchanges
 
     def judge_all(self, selected: Iterable[Case] | None = None) -> list[Outcome]:
         """Judge every case (or `selected`) without pytest; used by tests and benchmarks."""

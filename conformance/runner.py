@@ -10,30 +10,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-import httpx
 import pytest
 
 from conformance.embedded import embedded_target
 from conformance.errors import ConfigError, TargetUnreachable
 from conformance.plugin import SUITE_DIR, SUITE_PATH, SuitePlugin, run_header
-from conformance.results import EXIT_COULD_NOT_RUN, exit_code
+from conformance.preflight import preflight
+from conformance.reports import write_reports
+from conformance.results import EXIT_COULD_NOT_RUN, Outcome, exit_code
 from conformance.run import AuthCodeSource, RunContext
 from conformance.settings import Settings
 from conformance.waivers import must_waivers
-
-
-def preflight(base_url: str, settings: Settings) -> None:
-    """Fail fast, naming the URL and the setting, when the target gives no HTTP answer."""
-    url = base_url + settings.token_path
-    try:
-        httpx.request("GET", url, timeout=min(settings.timeout, 10.0), verify=not settings.insecure)
-    except httpx.HTTPError as exc:
-        raise TargetUnreachable(
-            f"Cannot reach the target at {url}.\n\n"
-            f"Expected: an HTTP answer\nReceived: {type(exc).__name__}: {exc}\n"
-            "Check the target (--target / CONFORMANCE_TARGET) and token_path; for a TLS "
-            "certificate you trust but cannot verify, --insecure."
-        ) from None
 
 
 def repeat_command(settings: Settings, seed: int) -> str:
@@ -59,10 +46,17 @@ def run_suite(
     pytest_args: Sequence[str] = (),
     out: TextIO = sys.stdout,
 ) -> int:
-    """Run every check against `base_url` and write the reports; return the exit code."""
-    preflight(base_url, settings)
+    """Run every check against `base_url` and write the reports; return the exit code.
+
+    A target that gives no HTTP answer raises TargetUnreachable (exit 2), after reports
+    that record it as the run's one error."""
     context = RunContext(settings, base_url, auth_code_source)
     try:
+        try:
+            preflight(base_url, settings)
+        except TargetUnreachable as error:
+            write_unreachable_reports(context, error)
+            raise
         check_profile(context)
         Path(settings.report_dir).mkdir(parents=True, exist_ok=True)
         print(f"Repeat this run with: {repeat_command(settings, context.seed)}", file=out)
@@ -70,6 +64,29 @@ def run_suite(
     finally:
         context.close()
     return exit_code(context.outcomes) if context.outcomes else EXIT_COULD_NOT_RUN
+
+
+PREFLIGHT = "PREFLIGHT"  # the case id of the one error a run records when it cannot start
+
+
+def write_unreachable_reports(context: RunContext, error: TargetUnreachable) -> None:
+    """junit.xml, results.json and report.html holding one error: the preflight's."""
+    settings = context.settings
+    outcome = Outcome(
+        requirement_id=PREFLIGHT,
+        level="MUST",
+        grant=None,
+        edition=settings.edition,
+        outcome="error",
+        message=context.redactor.text(f"{type(error).__name__}: {error}"),
+        summary="The target gives an HTTP answer at its token endpoint (checked before any "
+        "requirement).",
+        area="run",
+        source="conformance run",
+    )
+    header = SuitePlugin(context, run_header(context)).finish_header()
+    summary_md = Path(settings.summary_md) if settings.summary_md else None
+    write_reports(Path(settings.report_dir), [outcome], header, summary_md)
 
 
 def _pytest_args(extra: Sequence[str]) -> list[str]:

@@ -160,10 +160,14 @@ class Sender:
         extra: Sequence[tuple[str, str | bytes]] = (),
     ) -> list[tuple[str, str | bytes]]:
         headers: list[tuple[str, str | bytes]] = []
-        if auth is not None:
-            headers.append(
-                ("Authorization", auth if isinstance(auth, str) else basic_credentials(auth))
-            )
+        if isinstance(auth, Client):
+            credentials = basic_credentials(auth)
+            # base64(id:secret) does not contain base64(secret): a target echoing the
+            # header back would show the secret unless the redactor knows this spelling.
+            self.redactor.learn(credentials.removeprefix("Basic "))
+            headers.append(("Authorization", credentials))
+        elif auth is not None:
+            headers.append(("Authorization", auth))
         if transaction_id is not None:
             headers.append(("transactionId", transaction_id))
         if institution is not None:
@@ -268,17 +272,24 @@ class Sender:
         # A daemon thread: a target that never finishes cannot keep the process alive.
         threading.Thread(target=exchange, daemon=True, name="conformance-request").start()
         if not finished.wait(self.settings.timeout + DEADLINE_GRACE):
-            return None, f"no complete answer within {self.settings.timeout:g} s (setting timeout)"
+            return None, self._too_slow()
         return result[0]
+
+    def _too_slow(self) -> str:
+        return f"no complete answer within {self.settings.timeout:g} s (setting timeout)"
 
     def _exchange_once(self, request: httpx.Request) -> tuple[RecordedResponse | None, str | None]:
         started = time.perf_counter()
         try:
             response = self._client.send(request, stream=True)
+        except httpx.TimeoutException:
+            return None, self._too_slow()
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"
         try:
             body, truncated = self._read_capped(response)
+        except httpx.TimeoutException:
+            return None, self._too_slow()
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__} while reading the body: {exc}"
         finally:

@@ -17,7 +17,9 @@ def test_workflow__runs_the_suite_publishes_junit_and_uploads_the_report() -> No
     run = next(s for s in steps if "conformance run" in s.get("run", ""))
     assert "--summary-md" in run["run"]
     for name, value in run["env"].items():
-        assert name.startswith(ENV_PREFIX) and name.removeprefix(ENV_PREFIX).lower() in SETTING_NAMES
+        assert (
+            name.startswith(ENV_PREFIX) and name.removeprefix(ENV_PREFIX).lower() in SETTING_NAMES
+        )
         if name.endswith(("_SECRET", "_PASSWORD")):
             assert value.startswith("${{ secrets."), name  # never written in the workflow
     junit = next(s for s in steps if "junit" in s.get("uses", ""))

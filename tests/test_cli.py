@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -43,10 +44,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_run__embedded_reference_passes_and_writes_reports(tmp_path: Path) -> None:
+def test_run__default_profile_on_the_embedded_reference_passes_and_writes_reports(
+    tmp_path: Path,
+) -> None:
+    # The main job exactly as the README runs it: every phase, default examples.
     done = conformance("run", "--report-dir", str(tmp_path / "out"))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Conformance PASS" in done.stdout
+    run = json.loads((tmp_path / "out" / "results.json").read_text())["run"]
+    assert run["generated_requests"] >= 1000  # issue 4: at least 1,000 generated requests
+    assert (tmp_path / "out" / "report.html").exists()
     assert "Repeat this run with: conformance run --edition 1.3.1 --seed " in done.stdout
     suite = ET.parse(tmp_path / "out" / "junit.xml").getroot().find("testsuite")
     assert suite is not None
@@ -59,7 +66,7 @@ def test_run__embedded_reference_passes_and_writes_reports(tmp_path: Path) -> No
 
 
 def test_run__other_edition_passes() -> None:
-    done = conformance("run", "--edition", "1.11.0", "--report-dir", "r")
+    done = conformance("run", "--edition", "1.11.0", "--report-dir", "r", "--examples", "10")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "edition 1.11.0" in done.stdout
 
@@ -68,11 +75,19 @@ def test_run__faulty_target_exits_1_naming_the_requirement() -> None:
     accounts = default_accounts()
     with ReferenceServer(accounts=accounts, faults=frozenset({"token-type-mac"})) as server:
         done = conformance(
-            "run", "--target", server.url, env=reference_env(role_settings(accounts))
+            "run",
+            "--target",
+            server.url,
+            "--skip-properties",
+            env=reference_env(role_settings(accounts)),
         )
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "FAILED  MUST   RESP-TOKEN-TYPE:client_credentials" in done.stdout
-    assert "CODE-SUCCESS:authorization_code: needs CONFORMANCE_AUTH_CODE_COMMAND" in done.stdout
+    rows = [line.split() for line in done.stdout.splitlines()]
+    assert ["FAILED", "MUST", "RESP-TOKEN-TYPE:client_credentials"] in [r[:3] for r in rows]
+    skipped = [
+        line for line in done.stdout.splitlines() if "CODE-SUCCESS:authorization_code" in line
+    ]
+    assert skipped and "needs CONFORMANCE_AUTH_CODE_COMMAND" in skipped[0]
 
 
 def test_run__unreachable_target_exits_2_fast_naming_url_and_setting() -> None:
@@ -124,6 +139,8 @@ def test_pytest_plugin__runs_the_suite_against_a_target(tmp_path: Path) -> None:
                 server.url,
                 "--conformance-report-dir",
                 str(tmp_path / "r"),
+                "--conformance-examples",
+                "10",
                 "-q",
                 "-p",
                 "no:randomly",
@@ -159,6 +176,7 @@ def test_serve__prints_the_credentials_it_accepts_and_answers() -> None:
             "run",
             "--target",
             f"http://127.0.0.1:{port}",
+            "--skip-properties",
             env=reference_env(role_settings(default_accounts())),
         )
         assert done.returncode == 0, done.stdout + done.stderr
@@ -166,3 +184,18 @@ def test_serve__prints_the_credentials_it_accepts_and_answers() -> None:
         process.terminate()
         out, _ = process.communicate(timeout=10)
     assert "conformance-client" in out
+
+
+def test_pytest_plugin__unreachable_target_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--conformance-target", url, "-q", "-p", "no:randomly"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        check=False,
+        env={**os.environ, **reference_env(role_settings(default_accounts()))},
+    )
+    assert done.returncode == 4  # pytest's usage error
+    assert url in done.stderr and "CONFORMANCE_TARGET" in done.stderr

@@ -65,6 +65,8 @@ def test_run__no_secret_in_any_report_or_output(tmp_path: Path) -> None:
                 server.url,
                 "--report-dir",
                 str(tmp_path / "reports"),
+                "--examples",  # the generated phase runs too (its evidence is scanned), briefly
+                "10",
             ],
             capture_output=True,
             text=True,

@@ -116,6 +116,7 @@ def test_missing_roles__checks_are_skipped_with_their_reason() -> None:
         special_client_id=None,
         revoke_path="",
         with_auth_codes=False,
+        examples=10,
     ) as context:
         outcomes = {o.case_id: o for o in context.judge_all()}
     expected = {
@@ -134,7 +135,7 @@ def test_missing_roles__checks_are_skipped_with_their_reason() -> None:
 
 
 def test_lockout_cap__wrong_password_attempts_stop_at_the_cap() -> None:
-    with reference_context(wrong_password_cap=1) as context:
+    with reference_context(wrong_password_cap=1, examples=10) as context:
         outcomes = {o.case_id: o for o in context.judge_all()}
         assert context.wrong_password_attempts == 1
         labels = [e.label for e in context.exchanges("password_missing_fields")]
@@ -147,7 +148,7 @@ def test_lockout_cap__wrong_password_attempts_stop_at_the_cap() -> None:
 
 
 def test_lockout_cap__zero_sends_no_wrong_password() -> None:
-    with reference_context(wrong_password_cap=0) as context:
+    with reference_context(wrong_password_cap=0, examples=10) as context:
         with pytest.raises(Skipped, match="cap"):
             context.take_wrong_password_attempt("test")
         context.judge_all()

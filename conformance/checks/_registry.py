@@ -7,12 +7,13 @@ what a failure means (MUST fails the run, SHOULD warns), so checks do not know l
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from conformance.contract import Contract
 from conformance.errors import Failure, Skipped
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, RecordedResponse
 
 ALL = ("*",)
 
@@ -85,7 +86,44 @@ def outcome(exchange: Exchange) -> str:
     """How an exchange ended, for a `Received:` line (no bodies: they may hold secrets)."""
     if exchange.response is None:
         return f"no HTTP answer ({exchange.transport_error})"
+    response = exchange.response
     body = exchange.body_object()
-    code = f", code {body.get('code')}" if body and "code" in body else ""
+    if body is None:
+        said = _body_shape(response)
+    else:
+        said = f", code {body.get('code')}" if "code" in body else ""
+    location = response.header("location")
+    if 300 <= response.status < 400 and location:  # the sender never follows one
+        said += f", a redirect to {_shorten(location)} (not followed)"
     token = ", with an access_token" if exchange.issued_token() else ""
-    return f"HTTP {exchange.response.status}{code}{token} ({exchange.scenario}/{exchange.label})"
+    return f"HTTP {response.status}{said}{token} ({exchange.scenario}/{exchange.label})"
+
+
+def _body_shape(response: RecordedResponse) -> str:
+    """What a body that is not a JSON object is instead ('' when there is none)."""
+    if response.truncated:
+        return f", a body cut off after {len(response.body)} bytes (max_response_bytes)"
+    if not response.body:
+        return ""
+    try:
+        value = json.loads(response.body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return ", a body that is not UTF-8"
+    except ValueError:
+        return ", a body that is not JSON"
+    kind = next(name for types, name in _JSON_KINDS if isinstance(value, types))
+    return f", a JSON {kind} instead of an object"
+
+
+_JSON_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (list, "array"),
+    (str, "string"),
+    (bool, "boolean"),  # before number: a bool is an int too
+    ((int, float), "number"),
+    (type(None), "null"),
+)
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    """`text` quoted, cut to `limit` characters: the target chose it, and may make it huge."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

@@ -65,7 +65,21 @@ def _judged(exchanges: Sequence[Exchange]) -> list[Exchange]:
     ]
 
 
-@check("TXID-ECHO", uses=("txid_echo",))
+# Scenarios that send one request at a time with nothing else in flight (D2), and those
+# that send concurrently (D23).
+ONE_AT_A_TIME = (
+    "txid_echo",
+    "prop_txid_echo",
+    "prop_txid_case",
+    "prop_scopes",
+    "prop_param_order",
+    "prop_lifecycle",
+)
+CONCURRENT = ("txid_concurrent", "prop_txid_concurrent")
+_BASELINE = ("txid_echo", "prop_txid_echo")
+
+
+@check("TXID-ECHO", uses=ONE_AT_A_TIME)
 def ensure_transaction_id_echoed(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A response's transactionId equals the valid one its request carried.
 
@@ -85,16 +99,16 @@ def ensure_transaction_id_echoed(exchanges: Sequence[Exchange], ctx: CheckContex
         )
 
 
-@check("TXID-CONCURRENT", uses=("txid_concurrent", "txid_echo"))
+@check("TXID-CONCURRENT", uses=(*CONCURRENT, *_BASELINE))
 def ensure_transaction_id_own_under_concurrency(
     exchanges: Sequence[Exchange], ctx: CheckContext
 ) -> None:
     """Under concurrent requests each response's transactionId is its own request's."""
     # Judged against a baseline: a target that does not echo even one request at a time
     # breaks D2 (TXID-ECHO), which says nothing about concurrency.
-    if _echo_mismatches([e for e in exchanges if e.scenario == "txid_echo"]):
+    if _echo_mismatches([e for e in exchanges if e.scenario in _BASELINE]):
         raise Skipped("responses do not echo transactionId even one at a time (see TXID-ECHO)")
-    concurrent = [e for e in exchanges if e.scenario == "txid_concurrent"]
+    concurrent = [e for e in exchanges if e.scenario in CONCURRENT]
     judged = require_any(_judged(concurrent), "no concurrent response carried a transactionId")
     mismatches = _echo_mismatches(judged)
     if mismatches:
@@ -107,7 +121,7 @@ def ensure_transaction_id_own_under_concurrency(
         )
 
 
-@check("TXID-HEADER-CASE", uses=("txid_case",))
+@check("TXID-HEADER-CASE", uses=("txid_case", "prop_txid_case"))
 def ensure_transaction_id_name_case_insensitive(
     exchanges: Sequence[Exchange], ctx: CheckContext
 ) -> None:

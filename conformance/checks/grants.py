@@ -85,12 +85,16 @@ def ensure_password_refresh_token(exchanges: Sequence[Exchange], ctx: CheckConte
             )
 
 
+# The lifecycle state machine labels its requests as the fixed scenarios do ("refresh",
+# "reuse", "revoke", "after-revoke"), so the same checks judge both.
+LIFECYCLE = "prop_lifecycle"
+
 _NO_REFRESH = (
     "the password grant gave no refresh token to use (see PASSWORD-SUCCESS, PASSWORD-REFRESH)"
 )
 
 
-@check("REFRESH-SUCCESS", uses=("refresh_rotation",))
+@check("REFRESH-SUCCESS", uses=("refresh_rotation", LIFECYCLE))
 def ensure_refresh_token_grant(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A valid refresh_token request gets 200 with an access_token and a refresh_token."""
     for exchange in labelled(exchanges, "refresh", _NO_REFRESH):
@@ -103,7 +107,7 @@ def ensure_refresh_token_grant(exchanges: Sequence[Exchange], ctx: CheckContext)
             )
 
 
-@check("REFRESH-ROTATES", uses=("refresh_rotation",))
+@check("REFRESH-ROTATES", uses=("refresh_rotation", LIFECYCLE))
 def ensure_refresh_token_rotated(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """The refresh grant returns a refresh token other than the one it was given."""
     for exchange in _successes(labelled(exchanges, "refresh", _NO_REFRESH), "refresh_token"):
@@ -118,7 +122,7 @@ def ensure_refresh_token_rotated(exchanges: Sequence[Exchange], ctx: CheckContex
             )
 
 
-@check("REFRESH-REUSE", uses=("refresh_rotation",))
+@check("REFRESH-REUSE", uses=("refresh_rotation", LIFECYCLE))
 def ensure_rotated_refresh_token_refused(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A refresh token rotated out by a refresh gets a 4xx and no token."""
     reused = labelled(
@@ -129,7 +133,7 @@ def ensure_rotated_refresh_token_refused(exchanges: Sequence[Exchange], ctx: Che
     ensure_refused(reused, ctx, None)
 
 
-@check("REVOKE-SUCCESS", uses=("revoke_flow",))
+@check("REVOKE-SUCCESS", uses=("revoke_flow", LIFECYCLE))
 def ensure_revocation_accepted(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """Revoking a refresh token the client holds gets a 2xx."""
     for exchange in labelled(exchanges, "revoke", _NO_REFRESH):
@@ -142,7 +146,7 @@ def ensure_revocation_accepted(exchanges: Sequence[Exchange], ctx: CheckContext)
             )
 
 
-@check("REFRESH-REVOKED", uses=("revoke_flow",))
+@check("REFRESH-REVOKED", uses=("revoke_flow", LIFECYCLE))
 def ensure_revoked_refresh_token_refused(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A revoked refresh token yields no tokens."""
     after = labelled(

@@ -1,1 +1,197 @@
-"""Placeholder: filled in by the property-based phase work (issue 4)."""
+"""Hypothesis properties beyond the schema: the correlation header, scopes, parameters.
+
+Each scenario runs one `@given` property (seeded from the run's seed) that sends and
+records; the registered checks judge the recordings afterwards:
+
+- `prop_txid_echo`: any valid UUID, in either letter case, is echoed (TXID-ECHO);
+- `prop_txid_concurrent`: batches of concurrent requests keep their own ids (TXID-CONCURRENT);
+- `prop_txid_case`: any casing of the header name is accepted (TXID-HEADER-CASE);
+- `prop_txid_invalid`: invalid ids get a 400 (TXID-FORMAT) and are never reflected
+  unsafely (TXID-NOT-REFLECTED);
+- `prop_scopes`: generated `scopes` strings (the run-wide checks; SCOPES-UNKNOWN);
+- `prop_param_order`: permuted parameters are accepted (PARAM-ORDER), repeated ones
+  refused (PARAM-REPEATED).
+
+Requests that rules about one request alone judge (the echo) are sent with nothing
+else in flight (`gate.exclusive()`), so cross-talk is TXID-CONCURRENT's alone.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from conformance.exchange import Exchange
+from conformance.properties.recording import (
+    TRANSACTION_ID,
+    Recording,
+    raw_sending_possible,
+    run_property,
+)
+from conformance.properties.strategies import (
+    FormShape,
+    form_shapes,
+    h11_sendable,
+    header_casings,
+    invalid_transaction_ids,
+    scopes_values,
+)
+from conformance.scenarios import CC, PW, cc_form, password_form, scenario
+
+if TYPE_CHECKING:
+    from conformance.run import RunContext
+
+# Each example of the concurrent property is a batch: it gets a tenth of the examples.
+BATCH_SHARE = 10
+BATCH_SIZES = (10, 20)
+# Raw sends make the embedded server log a warning each; a few show the behaviour.
+RAW_CAP = 8
+# Permuted password requests are real logins of the configured user: a few suffice.
+PASSWORD_PERMUTATIONS = 3
+
+# (form, send options, expects) of the echo property's kinds of request: D2 holds
+# whatever the status, so a 200, a 401 and a 400.
+_ECHO_KINDS: dict[str, tuple[dict[str, str], dict[str, Any], str | None]] = {
+    "token": (cc_form(), {"grant": CC}, None),
+    "no-auth": (cc_form(), {"grant": CC, "auth": None}, "AUTH-MISSING"),
+    "unsupported-grant": ({"grant_type": "implicit"}, {}, "GRANT-UNSUPPORTED"),
+}
+
+
+@scenario("prop_txid_echo", phase="property")
+def prop_txid_echo(ctx: RunContext) -> list[Exchange]:
+    """Valid UUIDs in both letter cases, one request at a time, on a 200, 401 and 400."""
+    rec = Recording(ctx, "prop_txid_echo")
+
+    @given(
+        txid=rec.transaction_ids(), upper=st.booleans(), kind=st.sampled_from(tuple(_ECHO_KINDS))
+    )
+    def echoed(txid: str, upper: bool, kind: str) -> None:
+        if not rec.active():
+            return
+        form, options, expects = _ECHO_KINDS[kind]
+        with ctx.sender.gate.exclusive():
+            rec.send(kind, txid.upper() if upper else txid, form=form, expects=expects, **options)
+
+    run_property(rec, echoed, ctx.settings.examples)
+    return rec.exchanges
+
+
+@scenario("prop_txid_concurrent", phase="property")
+def prop_txid_concurrent(ctx: RunContext) -> list[Exchange]:
+    """Batches of 10 to 20 concurrent client_credentials requests, ids drawn per batch."""
+    rec = Recording(ctx, "prop_txid_concurrent")
+    largest = max(2, min(BATCH_SIZES[1], ctx.settings.concurrency))
+    ids = st.lists(
+        rec.transaction_ids(), min_size=min(BATCH_SIZES[0], largest), max_size=largest, unique=True
+    )
+    batches = 0
+
+    @given(batch=ids)
+    def concurrent(batch: list[str]) -> None:
+        nonlocal batches
+        if not rec.active():
+            return
+        batches += 1
+        taken = [rec.take(txid) for txid in batch]  # here, in the order drawn
+        with ThreadPoolExecutor(max_workers=len(taken)) as pool:
+            futures = [
+                pool.submit(rec.call, f"batch-{batches}-{i}", txid, form=cc_form(), grant=CC)
+                for i, txid in enumerate(taken)
+            ]
+            # Recorded in the order sent, not answered, so a replay records the same list.
+            rec.exchanges += [e for e in (f.result() for f in futures) if e is not None]
+
+    run_property(rec, concurrent, ctx.settings.examples // BATCH_SHARE)
+    return rec.exchanges
+
+
+@scenario("prop_txid_case", phase="property")
+def prop_txid_case(ctx: RunContext) -> list[Exchange]:
+    """Valid client_credentials requests whose transactionId header name has random case."""
+    rec = Recording(ctx, "prop_txid_case")
+
+    @given(name=header_casings(TRANSACTION_ID), txid=rec.transaction_ids())
+    def cased(name: str, txid: str) -> None:
+        if rec.active():
+            with ctx.sender.gate.exclusive():
+                rec.send(name, txid, name=name, form=cc_form(), grant=CC)
+
+    run_property(rec, cased, ctx.settings.examples)
+    return rec.exchanges
+
+
+@scenario("prop_txid_invalid", phase="property")
+def prop_txid_invalid(ctx: RunContext) -> list[Exchange]:
+    """Valid client_credentials requests whose transactionId is not a UUID.
+
+    Values httpx can send are labelled "invalid"; the few only a raw send can carry
+    (line breaks, NUL) are labelled "raw" and sent only to a loopback target.
+    """
+    rec = Recording(ctx, "prop_txid_invalid")
+    raw = raw_sending_possible(ctx.base_url)
+    raw_sent = 0
+
+    @given(value=invalid_transaction_ids(raw))
+    @example(value=b"<script>alert(1)</script>")
+    @example(value=b"")
+    @example(value=b"abc\r\nX-Conformance-Injected: 1")
+    def invalid(value: bytes) -> None:
+        nonlocal raw_sent
+        if not rec.active():
+            return
+        if h11_sendable(value):
+            rec.send("invalid", value, form=cc_form(), grant=CC, expects="TXID-FORMAT")
+        elif raw and raw_sent < RAW_CAP:
+            raw_sent += 1
+            rec.send_raw("raw", value)
+
+    run_property(rec, invalid, ctx.settings.examples)
+    return rec.exchanges
+
+
+@scenario("prop_scopes", phase="property")
+def prop_scopes(ctx: RunContext) -> list[Exchange]:
+    """client_credentials with generated `scopes`; "unknown-scope" when one is surely unknown."""
+    rec = Recording(ctx, "prop_scopes")
+
+    @given(scopes=scopes_values(), txid=rec.transaction_ids())
+    def scoped(scopes: tuple[str, bool], txid: str) -> None:
+        value, unknown = scopes
+        if rec.active():
+            with ctx.sender.gate.exclusive():
+                label = "unknown-scope" if unknown else "scopes"
+                rec.send(label, txid, form={**cc_form(), "scopes": value}, grant=CC)
+
+    run_property(rec, scoped, ctx.settings.examples)
+    return rec.exchanges
+
+
+@scenario("prop_param_order", phase="property")
+def prop_param_order(ctx: RunContext) -> list[Exchange]:
+    """Valid forms with their parameters permuted and up to two ignored extras
+    ("permutation"), and client_credentials forms with grant_type twice ("repeated")."""
+    rec = Recording(ctx, "prop_param_order")
+    logins = 0
+
+    # Every value is drawn up front, whatever the run's state (logins so far, time
+    # left): hypothesis requires the same choices to lead to the same draws.
+    @given(txid=rec.transaction_ids(), shape=form_shapes())
+    def ordered(txid: str, shape: FormShape) -> None:
+        nonlocal logins
+        grant, form = CC, list(cc_form().items())
+        wants_login = shape.password and not shape.repeated and bool(ctx.settings.username)
+        if wants_login and logins < PASSWORD_PERMUTATIONS:
+            logins += 1
+            grant, form = PW, list(password_form(ctx).items())
+        if rec.active():
+            with ctx.sender.gate.exclusive():
+                label = "repeated" if shape.repeated else "permutation"
+                expects = "PARAM-REPEATED" if shape.repeated else None
+                rec.send(label, txid, form=shape.arrange(form), grant=grant, expects=expects)
+
+    run_property(rec, ordered, ctx.settings.examples)
+    return rec.exchanges

@@ -1,1 +1,260 @@
-"""Placeholder: filled in by the property-based phase work (issue 4)."""
+"""The refresh-token lifecycle as a hypothesis state machine (D14, D19, D22).
+
+`TokenLifecycle` logs in (password grant, main or second client), refreshes, reuses
+a rotated-out refresh token, revokes (when revocation is configured), uses the
+revoked token, presents one client's token as the other's (when a second client is
+configured), and presents tokens that are no refresh token at all. It asserts
+nothing: it records each request under the label the checks read:
+
+| label | judged by |
+|---|---|
+| `refresh` (a live token) | REFRESH-SUCCESS, REFRESH-ROTATES |
+| `reuse` (rotated out) | REFRESH-REUSE |
+| `revoke` / `after-revoke` | REVOKE-SUCCESS / REFRESH-REVOKED |
+| `other-client` | REFRESH-FOREIGN |
+| `never-issued`, `access-as-refresh` | REFRESH-UNKNOWN |
+
+and every exchange feeds the run-wide rules (TOKEN-UNIQUE: access tokens never
+repeat; TXID-PRESENT; NO-5XX; ...). Requests go one at a time with nothing else in
+flight, so TXID-ECHO judges them too.
+
+The model is the target's state, so it lives for the whole run (`Tokens`): each
+hypothesis example goes on from where the last one left the target. It only labels
+what it knows: after an answer it did not expect it stops using that session, and
+once a rotated-out token of a session came back (a server may then end the session,
+RFC 9700 4.14.2) the session's own refreshes and revocation are labelled
+`refresh-after-reuse` and `revoke-after-reuse`, which no check judges. One session
+is never revoked while it is the only live one. Logins are real logins of the
+configured user: few (LOGIN_CAP), only when fewer than two sessions are live, and
+never with a wrong password.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from hypothesis import seed
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+
+from conformance.exchange import Exchange
+from conformance.properties.recording import Recording, property_settings, seed_for
+from conformance.scenarios import PW, RT, password_form, refresh_token_of, scenario
+
+if TYPE_CHECKING:
+    from conformance.run import RunContext
+
+NAME = "prop_lifecycle"
+MACHINE_SHARE = 5  # each example is a walk of STEPS rules: a fifth of the examples
+STEPS = 10
+LOGIN_CAP = 8  # real logins per run
+LIVE_SESSIONS = 2  # a login only when fewer sessions are live
+NEVER_ISSUED_PREFIX = "conformance-never-issued-"
+_TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+IDS = st.uuids().map(str)  # each passed through Recording.take before it is sent
+PICK = st.integers(0, 255)  # which session or token a rule acts on, modulo how many there are
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class Session:
+    """One login: the client role that holds it ("" main, "second") and its live token."""
+
+    client: str
+    token: str
+    # A rotated-out token of the session came back: the server may have ended the
+    # session (RFC 9700 4.14.2), so its own refreshes and revocation are not judged.
+    tainted: bool = False
+
+    def label(self, action: str) -> str:
+        return f"{action}-after-reuse" if self.tainted else action
+
+
+def _take(items: list[T], pick: int) -> T | None:
+    """The item `pick` chooses, removed from `items`; None when there is none."""
+    return items.pop(pick % len(items)) if items else None
+
+
+def _access_token(exchange: Exchange) -> str | None:
+    value = (exchange.body_object() or {}).get("access_token") if exchange.issued_token() else None
+    return value if isinstance(value, str) else None
+
+
+@dataclass
+class Tokens:
+    """What the target issued in this run, by what may still be done with it."""
+
+    live: list[Session] = field(default_factory=list)
+    rotated: list[tuple[Session, str]] = field(default_factory=list)
+    revoked: list[Session] = field(default_factory=list)
+    access: list[tuple[Session, str]] = field(default_factory=list)
+
+    def keep_access(self, session: Session, exchange: Exchange) -> None:
+        access = _access_token(exchange)
+        if access:
+            self.access.append((session, access))
+
+    def forget(self, session: Session) -> None:
+        """Stop using `session`: the server may have ended it, so nothing is known."""
+        self.live = [s for s in self.live if s is not session]
+        self.access = [(s, a) for s, a in self.access if s is not session]
+
+
+class LifecycleRun:
+    """The run's side of the machine: the recording, the model, the logins."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.rec = Recording(ctx, NAME)
+        self.tokens = Tokens()
+        self.logins = 0
+        self.roles = ("", "second") if ctx.settings.client("second") else ("",)
+        self.revocation = bool(ctx.settings.revoke_path)
+
+    def take_login(self) -> bool:
+        """Count one login of the configured user, when one is needed and allowed."""
+        if len(self.tokens.live) >= LIVE_SESSIONS or self.logins >= LOGIN_CAP:
+            return False
+        if not self.ctx.settings.username:
+            return False
+        self.logins += 1
+        return True
+
+    def send(self, txid: str, label: str, client: str, **send: Any) -> Exchange | None:
+        """One request as `client`, nothing else in flight; None once the phase is over."""
+        if not self.rec.active():
+            return None
+        with self.ctx.sender.gate.exclusive():
+            return self.rec.send(label, txid, auth=self.ctx.settings.client(client), **send)
+
+    def refresh(
+        self, txid: str, label: str, client: str, token: str, **send: Any
+    ) -> Exchange | None:
+        form = {"grant_type": RT, "refresh_token": token}
+        return self.send(txid, label, client, form=form, grant=RT, **send)
+
+
+class TokenLifecycle(RuleBasedStateMachine):
+    """The rules of the lifecycle; `run` is set on a subclass made per run.
+
+    The rules have no preconditions and each draws the same values whatever the
+    state: the state follows the target's answers, and hypothesis requires the same
+    choices to lead to the same draws. A rule with nothing to act on sends nothing.
+    """
+
+    run: ClassVar[LifecycleRun]
+
+    def _login(self, second: bool, txid: str) -> None:
+        if not self.run.take_login():
+            return
+        client = self.run.roles[-1] if second else ""
+        exchange = self.run.send(txid, "login", client, form=password_form(self.run.ctx), grant=PW)
+        token = refresh_token_of(exchange) if exchange else None
+        if exchange is not None and token is not None:
+            session = Session(client, token)
+            self.run.tokens.live.append(session)
+            self.run.tokens.keep_access(session, exchange)
+
+    @initialize(second=st.booleans(), txid=IDS)
+    def first_login(self, second: bool, txid: str) -> None:
+        self._login(second, txid)
+
+    @rule(second=st.booleans(), txid=IDS)
+    def login(self, second: bool, txid: str) -> None:
+        self._login(second, txid)
+
+    @rule(pick=PICK, txid=IDS)
+    def refresh(self, pick: int, txid: str) -> None:
+        tokens = self.run.tokens
+        session = tokens.live[pick % len(tokens.live)] if tokens.live else None
+        if session is None:
+            return
+        exchange = self.run.refresh(txid, session.label("refresh"), session.client, session.token)
+        new = refresh_token_of(exchange) if exchange else None
+        if exchange is None or new is None:  # REFRESH-SUCCESS reports a refusal
+            tokens.forget(session)
+            return
+        if new != session.token:
+            tokens.rotated.append((session, session.token))
+            session.token = new
+        tokens.keep_access(session, exchange)
+
+    @rule(pick=PICK, txid=IDS)
+    def reuse(self, pick: int, txid: str) -> None:
+        entry = _take(self.run.tokens.rotated, pick)
+        if entry is not None:
+            session, old = entry
+            self.run.refresh(txid, "reuse", session.client, old)
+            session.tainted = True
+
+    @rule(pick=PICK, txid=IDS)
+    def revoke(self, pick: int, txid: str) -> None:
+        tokens = self.run.tokens
+        # One live session is always kept for the other rules (logins are few).
+        if not self.run.revocation or len(tokens.live) < 2:
+            return
+        session = tokens.live.pop(pick % len(tokens.live))
+        form = {"token": session.token}
+        exchange = self.run.send(
+            txid,
+            session.label("revoke"),
+            session.client,
+            method="DELETE",
+            operation="revoke",
+            form=form,
+            institution=None,
+        )
+        tokens.forget(session)
+        if exchange is not None and exchange.status is not None and 200 <= exchange.status < 300:
+            tokens.revoked.append(session)
+
+    @rule(pick=PICK, txid=IDS)
+    def use_revoked(self, pick: int, txid: str) -> None:
+        session = _take(self.run.tokens.revoked, pick)
+        if session is not None:
+            self.run.refresh(txid, "after-revoke", session.client, session.token)
+
+    @rule(pick=PICK, txid=IDS)
+    def foreign(self, pick: int, txid: str) -> None:
+        live = self.run.tokens.live
+        if not live or len(self.run.roles) < 2:
+            return
+        session = live[pick % len(live)]
+        other = next(role for role in self.run.roles if role != session.client)
+        exchange = self.run.refresh(txid, "other-client", other, session.token)
+        if exchange is not None and exchange.issued_token():  # REFRESH-FOREIGN reports it
+            self.run.tokens.forget(session)
+
+    @rule(pick=PICK, access=st.booleans(), token=st.text(_TOKEN_CHARS, min_size=1), txid=IDS)
+    def not_a_refresh_token(self, pick: int, access: bool, token: str, txid: str) -> None:
+        """An access token the target issued, or a token it never issued."""
+        tokens = self.run.tokens
+        if access and tokens.access:
+            session, issued = tokens.access[pick % len(tokens.access)]
+            exchange = self.run.refresh(txid, "access-as-refresh", session.client, issued)
+            if exchange is not None and exchange.issued_token():  # REFRESH-UNKNOWN reports it
+                tokens.forget(session)
+            return
+        never = NEVER_ISSUED_PREFIX + token
+        self.run.refresh(txid, "never-issued", "", never, expects="REFRESH-INVALID-STATUS")
+
+
+@scenario(NAME, phase="property")
+def prop_lifecycle(ctx: RunContext) -> list[Exchange]:
+    """Walk the lifecycle machine: a twenty-fifth of the examples, each of STEPS rules."""
+    run = LifecycleRun(ctx)
+
+    class Machine(TokenLifecycle):
+        pass
+
+    Machine.run = run
+    if not run.rec.active():
+        return []
+    run_state_machine_as_test(
+        seed(seed_for(ctx, NAME))(Machine),
+        settings=property_settings(
+            max(2, ctx.settings.examples // MACHINE_SHARE), stateful_step_count=STEPS
+        ),
+    )
+    return run.rec.exchanges

@@ -217,6 +217,21 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "An invalid transactionId is copied verbatim into the response header.",
         generated_input=True,
     ),
+    Fault(
+        "audit-log-ascii",
+        "NO-5XX",
+        "A token request that succeeds with a parameter name or value outside ASCII gets "
+        "500 CMN_90000: the parameters go to an ASCII-only audit log after the tokens are "
+        "issued.",
+        generated_input=True,
+    ),
+    Fault(
+        "code-blank-accepted",
+        "SCHEMA-NEGATIVE-REJECTED",
+        "An authorization_code request with an empty code (code=) gets a client-level "
+        "token: the field's presence is checked, not its value.",
+        generated_input=True,
+    ),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULT_LIST}

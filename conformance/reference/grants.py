@@ -55,7 +55,20 @@ def select_grant(params: Params, faults: frozenset[str]) -> str:
 
 def run_grant(grant: str, request: GrantRequest) -> TokenBody:
     """Rule 8: the body of a successful response for this grant, or ApiError."""
-    return _GRANTS[grant](request)
+    body = _GRANTS[grant](request)
+    if request.fault("audit-log-ascii"):
+        _write_ascii_audit_log(request.params)
+    return body
+
+
+def _write_ascii_audit_log(params: Params) -> None:
+    """The `audit-log-ascii` fault: the request's parameters are logged as ASCII once the
+    tokens are issued, so a name or value outside ASCII fails the request with a 500."""
+    line = "&".join(f"{name}={value}" for name, value in params.items())
+    try:
+        line.encode("ascii")
+    except UnicodeEncodeError:
+        raise ApiError(Problem.INTERNAL, "the audit log could not be written") from None
 
 
 def token_body(
@@ -170,7 +183,10 @@ def _password(request: GrantRequest) -> TokenBody:
 def _authorization_code(request: GrantRequest) -> TokenBody:
     code = request.params.get("code", "")
     client_id = request.client.client_id
-    if not code and not request.fault("code-field-optional"):
+    # `code-blank-accepted` checks that the field is there, not that it has a value; RFC
+    # 6749 3.2 says a parameter sent without a value counts as omitted.
+    present = "code" in request.params and request.fault("code-blank-accepted")
+    if not code and not (present or request.fault("code-field-optional")):
         raise ApiError(Problem.INVALID_REQUEST, "code is required")
     grant: CodeGrant | None = CodeGrant(client_id, None, offline_access=False)
     if code:

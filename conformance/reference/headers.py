@@ -25,6 +25,8 @@ INSTITUTION_ID = b"institutionid"
 _UUID_FORM = re.compile("-".join(f"[0-9a-fA-F]{{{n}}}" for n in (8, 4, 4, 4, 12)))
 _PRINTABLE = re.compile(rb"[\x20-\x7e]*")
 _DIGITS = re.compile(r"[0-9]+")
+# h11's field-value rule: no NUL, CR, LF, VT or FF, no whitespace at either end.
+_H11_FIELD_VALUE = re.compile(rb"[^\x00\s]+(?:[ \t]+[^\x00\s]+)*")
 
 
 def header_values(headers: RawHeaders, name: bytes) -> list[bytes]:
@@ -49,6 +51,20 @@ def valid_transaction_id(headers: RawHeaders) -> str | None:
         return None
     uuid.UUID(text)  # cannot fail after the pattern; kept as the authoritative parse
     return text
+
+
+def invalid_transaction_id_as_sent(headers: RawHeaders) -> bytes | None:
+    """The request's one transactionId, as sent, when it is invalid and a response
+    header can carry it unchanged; else None. Only the `txid-reflected` fault uses it.
+
+    "Can carry": what h11 (uvicorn's HTTP/1.1 layer) will write as a field value, so
+    the faulty server answers instead of failing mid-response. Blank values are left
+    out: the fault is about what is copied, not about a missing header (D1).
+    """
+    values = header_values(headers, TRANSACTION_ID)
+    if len(values) != 1 or valid_transaction_id(headers) is not None:
+        return None
+    return values[0] if _H11_FIELD_VALUE.fullmatch(values[0]) else None
 
 
 def fresh_transaction_id() -> str:

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .context import TOKEN_PATH, ReferenceContext
 from .errors import ApiError, Problem, render_error
-from .headers import fresh_transaction_id, valid_transaction_id
+from .headers import fresh_transaction_id, invalid_transaction_id_as_sent, valid_transaction_id
 
 _log = logging.getLogger(__name__)
 _REPLACED = frozenset({b"transactionid", b"cache-control", b"pragma"})
@@ -55,8 +55,13 @@ class ResponseHeadersMiddleware:
             response = render_error(ApiError(Problem.INTERNAL), self.ctx.edition)
             await response(scope, receive, send_with_headers)
 
-    async def _response_transaction_id(self, scope: Scope) -> str:
+    async def _response_transaction_id(self, scope: Scope) -> bytes:
         # D2: echo a valid id; anything else gets a fresh one, never the invalid value.
+        if self.ctx.has_fault("txid-reflected"):
+            # The bug under test: an invalid value copied into the response as sent.
+            reflected = invalid_transaction_id_as_sent(scope["headers"])
+            if reflected is not None:
+                return reflected
         transaction_id = valid_transaction_id(scope["headers"])
         if transaction_id is None or self.ctx.has_fault("txid-not-echoed"):
             transaction_id = fresh_transaction_id()
@@ -66,15 +71,15 @@ class ResponseHeadersMiddleware:
             self.ctx.shared_transaction_id = transaction_id
             await asyncio.sleep(0.005)
             transaction_id = self.ctx.shared_transaction_id
-        return transaction_id
+        return transaction_id.encode("ascii")
 
     def _headers(
-        self, message: Message, scope: Scope, transaction_id: str
+        self, message: Message, scope: Scope, transaction_id: bytes
     ) -> list[tuple[bytes, bytes]]:
         status: int = message["status"]
         headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _REPLACED]
         if not (status >= 400 and self.ctx.has_fault("txid-missing-on-errors")):
-            headers.append((b"transactionId", transaction_id.encode("ascii")))
+            headers.append((b"transactionId", transaction_id))
         token_ok = status == 200 and scope["path"] == TOKEN_PATH
         if not (token_ok and self.ctx.has_fault("no-cache-control")):
             headers.append((b"cache-control", b"no-store"))

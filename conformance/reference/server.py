@@ -26,15 +26,17 @@ _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
 
 
-def _config(app: Starlette, port: int) -> uvicorn.Config:
+def _config(app: Starlette, port: int, log_level: str = "error") -> uvicorn.Config:
     # No access log: request lines are noise here, and a log line is one more place
     # a token could end up. h11 and plain asyncio keep behaviour the same everywhere.
+    # In the background (embedded runs, tests) malformed requests are the suite's own
+    # deliberate probes, so uvicorn's "Invalid HTTP request" warnings are only noise.
     return uvicorn.Config(
         app,
         host=HOST,
         port=port,
         access_log=False,
-        log_level="warning",
+        log_level=log_level,
         http="h11",
         loop="asyncio",
         ws="none",
@@ -150,4 +152,4 @@ def serve_forever(
 ) -> None:
     """Serve the reference target in the foreground until interrupted (Ctrl-C)."""
     app = create_app(accounts or default_accounts(), edition, faults)
-    uvicorn.Server(_config(app, port)).run()
+    uvicorn.Server(_config(app, port, log_level="warning")).run()

@@ -104,4 +104,4 @@ def test_coverage__every_claim_says_its_verdict() -> None:
 
 def test_coverage__every_requirement_of_the_contract_has_a_check() -> None:
     assert {r.id for r in load_contract().requirements} == set(CHECKS)
-    assert len(CHECKS) == 56
+    assert len(CHECKS) == 60

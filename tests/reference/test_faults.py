@@ -131,6 +131,7 @@ PROBES: dict[str, Probe] = {
     "success-echoes-client-secret": lambda api: CLIENT[1] in _cc(api).text,
     "error-body-plain-text": lambda api: api.token(None).headers["content-type"],
     "invalid-txid-500": lambda api: _status(_cc(api, txid="not-a-uuid")),
+    "txid-reflected": lambda api: _cc(api, txid="<b>x</b>").headers.get("transactionId"),
     "password-not-checked": lambda api: _status(api.password_grant(user=(USER[0], "wrong"))),
     "unknown-user-accepted": lambda api: _status(api.password_grant(user=("nobody", "x"))),
     "refresh-not-rotated": lambda api: (
@@ -146,6 +147,8 @@ PROBES: dict[str, Probe] = {
     "code-reusable": _code_reuse,
     "invalid-code-accepted": lambda api: _status(api.exchange("never-issued")),
     "grant-restrictions-ignored": lambda api: _status(api.password_grant(client=RESTRICTED)),
+    "audit-log-ascii": lambda api: _status(api.token("client_credentials", note="café")),
+    "code-blank-accepted": lambda api: _status(api.token("authorization_code", code="")),
 }
 
 

@@ -22,7 +22,8 @@ EVIDENCE = {
         "elapsed_ms": 1.5,
     },
     "transport_error": None,
-    "curl": "curl -i -X POST http://t.test/oauth2/v1/token -H 'Authorization: Basic $CONFORMANCE_BASIC_CREDENTIALS'",
+    "curl": "curl -i -X POST http://t.test/oauth2/v1/token "
+    "-H 'Authorization: Basic $CONFORMANCE_BASIC_CREDENTIALS'",
 }
 
 
@@ -56,7 +57,9 @@ SAMPLE = [
         "RESP-TOKEN-TYPE",
         "failed",
         "client_credentials",
-        message="token_type is not Bearer.\n\nExpected: token_type: Bearer\nReceived: token_type: 'mac'",
+        message=(
+            "token_type is not Bearer.\n\nExpected: token_type: Bearer\nReceived: token_type: 'mac'"
+        ),
     ),
     outcome("RESP-TOKEN-TYPE", "passed", "password"),
     outcome("RESP-PRAGMA", "warned", "password", level="SHOULD"),

@@ -1,0 +1,271 @@
+"""Benchmark: the suite against its limits and its peers, side by side in one run.
+
+`nox -s bench` (or `python benchmarks/bench.py`) measures, on this machine and the same
+embedded reference:
+
+1. the default `conformance run`: wall time, requests, requests per second, peak memory;
+2. the same requests sent by a bare httpx loop: the floor, and the suite's overhead ratio;
+3. schemathesis' own CLI (`st run`) on our OpenAPI document: the peer;
+4. the run split across processes with pytest-xdist (`-n 2`), and the run against a
+   target with 50 ms of latency (concurrency should hide it).
+
+It writes reports/benchmark.json and prints a Markdown table for the README. A
+benchmark, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from conformance.embedded import ReferenceCodeSource, role_settings
+from conformance.reference import ReferenceServer, create_app, default_accounts
+from conformance.run import RunContext
+from conformance.sender import basic_credentials
+from conformance.settings import Client, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / "reports"
+SEED = 20261128
+LATENCY_S = 0.05
+
+
+@dataclass
+class Measure:
+    name: str
+    wall_s: float
+    requests: int
+    peak_rss_mib: float | None = None
+    note: str = ""
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.wall_s if self.wall_s else 0.0
+
+
+def _env(accounts_roles: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **{f"CONFORMANCE_{k.upper()}": v for k, v in accounts_roles.items()}}
+
+
+def _child_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def measure_cli_run(name: str, args: list[str], env: dict[str, str] | None = None) -> Measure:
+    """`conformance run ...` in a child process, as a user runs it."""
+    out = REPORTS / "bench" / name
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "run", "--report-dir", str(out), "--seed",
+         str(SEED), *args],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    wall = time.perf_counter() - started
+    run = json.loads((out / "results.json").read_text())["run"]
+    note = f"exit {done.returncode}, {run.get('generated_requests', 0)} generated"
+    return Measure(name, wall, int(run["requests_sent"]), _child_peak_mib(), note)
+
+
+def recorded_requests() -> tuple[list[tuple[str, str, list[tuple[str, str]], bytes]], float, int]:
+    """Run the suite in-process once; return every request it sent and its time."""
+    accounts = default_accounts()
+    with ReferenceServer(accounts=accounts) as server:
+        settings = Settings(seed=SEED, **role_settings(accounts))  # type: ignore[arg-type]
+        context = RunContext(settings, server.url, ReferenceCodeSource(settings, server.url))
+        started = time.perf_counter()
+        context.judge_all()
+        wall = time.perf_counter() - started
+        sent = context.sender.requests_sent
+        requests = [
+            (e.request.method, e.request.url.removeprefix(server.url), list(e.request.headers),
+             e.request.body)
+            for value in context._recorded.values() if isinstance(value, list)
+            for e in value
+        ]
+        context.close()
+    return requests, wall, sent
+
+
+def measure_bare_loop(requests: list[tuple[str, str, list[tuple[str, str]], bytes]]) -> Measure:
+    """The floor: the same requests, one after another, from a plain httpx client."""
+    with ReferenceServer(accounts=default_accounts()) as server, httpx.Client(
+        base_url=server.url
+    ) as client:
+        started = time.perf_counter()
+        for method, path, headers, body in requests:
+            kept = [(k, v) for k, v in headers if k.lower() not in {"host", "content-length"}]
+            client.request(method, path, headers=kept, content=body)
+        wall = time.perf_counter() - started
+    return Measure("bare httpx loop, same requests", wall, len(requests))
+
+
+@contextmanager
+def counted_reference() -> Iterator[tuple[str, list[int]]]:
+    """A reference whose requests are counted (for a peer that does not report them)."""
+    app = create_app(default_accounts())
+    count = [0]
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            count[0] += 1
+        await app(scope, receive, send)
+
+    config = uvicorn.Config(counting, host="127.0.0.1", port=0, log_level="error",
+                            access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", count
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def measure_schemathesis(examples: int) -> Measure:
+    """The peer: schemathesis' CLI on our document, with the same examples per operation."""
+    client = Client("conformance-client", "reference-secret-1")
+    with counted_reference() as (url, count):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "st"), "run", str(ROOT / "specs" / "openapi-1.3.1.yaml"),
+             "--url", url, "--max-examples", str(examples), "--seed", str(SEED),
+             "-H", f"Authorization: {basic_credentials(client)}",
+             "-H", "institutionId: 00016", "--checks", "not_a_server_error"],
+            capture_output=True, text=True, check=False,
+        )
+        wall = time.perf_counter() - started
+    return Measure("schemathesis CLI (st run)", wall, count[0], note=f"exit {done.returncode}")
+
+
+def measure_xdist(roles: dict[str, str]) -> list[Measure]:
+    """The same suite through pytest, in one process and split over two with pytest-xdist."""
+    results = []
+    with ReferenceServer(accounts=default_accounts()) as server:
+        for label, extra in (("pytest, 1 process", []), ("pytest-xdist -n 2", ["-n", "2"])):
+            out = REPORTS / "bench" / label.replace(" ", "_").replace(",", "")
+            started = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                 "--conformance-target", server.url, "--conformance-seed", str(SEED),
+                 "--conformance-report-dir", str(out), *extra],
+                capture_output=True, text=True, env=_env(roles), check=False, cwd=out.parent,
+            )
+            wall = time.perf_counter() - started
+            sent = _requests_from(out)
+            results.append(Measure(label, wall, sent, note=f"exit {done.returncode}"))
+    return results
+
+
+def _requests_from(report_dir: Path) -> int:
+    try:
+        return int(json.loads((report_dir / "results.json").read_text())["run"]["requests_sent"])
+    except (OSError, KeyError, ValueError):
+        return 0  # xdist workers write their own partial reports; see the note
+
+
+@contextmanager
+def latency_proxy(upstream_port: int, delay: float) -> Iterator[int]:
+    """A TCP proxy that holds every chunk from the target for `delay` seconds."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    port = [0]
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, wait: float) -> None:
+        try:
+            while data := await reader.read(65536):
+                if wait:
+                    await asyncio.sleep(wait)
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream_port)
+        await asyncio.gather(pipe(reader, up_writer, 0), pipe(up_reader, writer, delay))
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port[0] = server.sockets[0].getsockname()[1]
+        ready.set()
+        async with server:
+            await server.serve_forever()
+
+    thread = threading.Thread(target=lambda: loop.run_until_complete(serve()), daemon=True)
+    thread.start()
+    ready.wait(10)
+    yield port[0]
+    loop.call_soon_threadsafe(loop.stop)
+
+
+def measure_latency(roles: dict[str, str]) -> Measure:
+    with ReferenceServer(accounts=default_accounts()) as server, latency_proxy(
+        server.port, LATENCY_S
+    ) as port:
+        measure = measure_cli_run(
+            f"latency {int(LATENCY_S * 1000)} ms",
+            ["--target", f"http://127.0.0.1:{port}"],
+            env={**_env(roles), "CONFORMANCE_AUTH_CODE_COMMAND":
+                 f"{sys.executable} -m conformance.reference.authorize http://127.0.0.1:{port}"},
+        )
+    measure.name = f"conformance run, target with {int(LATENCY_S * 1000)} ms latency"
+    return measure
+
+
+def table(measures: list[Measure], ratios: dict[str, float]) -> str:
+    lines = ["| run | wall (s) | requests | requests/s | peak RSS (MiB) | note |",
+             "|---|---:|---:|---:|---:|---|"]
+    for m in measures:
+        rss = f"{m.peak_rss_mib:.0f}" if m.peak_rss_mib else "–"
+        lines.append(f"| {m.name} | {m.wall_s:.2f} | {m.requests} | {m.rps:.0f} | {rss} | {m.note} |")
+    lines.append("")
+    lines += [f"- {name}: **{value:.2f}**" for name, value in ratios.items()]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    REPORTS.mkdir(exist_ok=True)
+    roles = role_settings(default_accounts())
+    measures = [measure_cli_run("conformance run (default, embedded reference)", [])]
+    requests, suite_wall, suite_sent = recorded_requests()
+    in_process = Measure("suite in-process (judge_all, no pytest)", suite_wall, suite_sent)
+    loop = measure_bare_loop(requests)
+    measures += [in_process, loop, measure_schemathesis(100), *measure_xdist(roles),
+                 measure_latency(roles)]
+    latency_free = measures[0]
+    ratios = {
+        "overhead: suite time per request / bare loop time per request":
+            (in_process.wall_s / in_process.requests) / (loop.wall_s / loop.requests),
+        "pytest-xdist -n 2 speed-up over 1 process": measures[4].wall_s / measures[5].wall_s,
+        "50 ms latency run / latency-free run (wall)": measures[-1].wall_s / latency_free.wall_s,
+    }
+    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    document = {"machine": machine, "seed": SEED, "measures": [asdict(m) | {"rps": m.rps}
+                for m in measures], "ratios": ratios}
+    (REPORTS / "benchmark.json").write_text(json.dumps(document, indent=2) + "\n")
+    print(table(measures, ratios))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The README's hostile-target table is generated from the cases the tests run."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.hostile.conftest import ROOT
+from tests.hostile.server import BEHAVIOURS
+from tests.hostile.table import CASES, render_table
+
+README = ROOT / "README.md"
+SECTION = re.compile(r"<!-- hostile-table -->\n(.*?)<!-- /hostile-table -->", re.S)
+
+
+def test_readme_section_is_the_generated_table() -> None:
+    shown = SECTION.search(README.read_text(encoding="utf-8"))
+    assert shown is not None, "README lacks the hostile-table markers"
+    assert shown.group(1) == render_table(), "README is stale: paste python -m tests.hostile.table"
+
+
+def test_the_table_module_prints_the_table() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.hostile.table"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout == render_table()
+
+
+def test_every_case_is_named_once_and_every_behaviour_is_exercised() -> None:
+    names = [case.name for case in CASES]
+    assert len(names) == len(set(names))
+    used = {case.behaviour for case in CASES}
+    assert set(BEHAVIOURS) - {"sink"} <= used  # the sink is where redirect-307 points
+    assert used - set(BEHAVIOURS) <= {"closed-port", "unknown-host"}
