@@ -93,8 +93,7 @@ def recorded_requests() -> tuple[list[tuple[str, str, list[tuple[str, str]], byt
         requests = [
             (e.request.method, e.request.url.removeprefix(server.url), list(e.request.headers),
              e.request.body)
-            for value in context._recorded.values() if isinstance(value, list)
-            for e in value
+            for e in context.recorded()
         ]
         context.close()
     return requests, wall, sent

@@ -294,6 +294,12 @@ class RunContext:
             self.outcomes.append(outcome)
         return outcome
 
+    def recorded(self) -> list[Exchange]:
+        """Every exchange recorded so far, scenario by scenario."""
+        with self._lock:
+            values = list(self._recorded.values())
+        return [e for value in values if isinstance(value, list) for e in value]
+
     def generated_requests(self) -> int:
         """Requests the property-based phase sent (those recorded so far)."""
         with self._lock:

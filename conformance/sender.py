@@ -127,7 +127,7 @@ class Sender:
     def close(self) -> None:
         self._client.close()
 
-    def _take_slot(self) -> None:
+    def take_slot(self) -> None:
         """Count the request against the budget and wait for the rate limit."""
         with self._lock:
             if time.monotonic() > self._run_deadline:
@@ -241,7 +241,7 @@ class Sender:
         self, request: httpx.Request
     ) -> tuple[RecordedResponse | None, str | None]:
         for attempt in range(MAX_RETRIES + 1):
-            self._take_slot()
+            self.take_slot()
             with self.gate.shared():
                 response, error = self._send_once(request)
             retryable = response is not None and response.status in RETRY_STATUSES

@@ -11,6 +11,7 @@ import base64
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -67,6 +68,8 @@ def test_run__no_secret_in_any_report_or_output(tmp_path: Path) -> None:
                 str(tmp_path / "reports"),
                 "--examples",  # the generated phase runs too (its evidence is scanned), briefly
                 "10",
+                "--profile",  # so the certification bundle is written, and scanned too
+                "certification",
             ],
             capture_output=True,
             text=True,
@@ -79,7 +82,15 @@ def test_run__no_secret_in_any_report_or_output(tmp_path: Path) -> None:
     assert "SECRET-NOT-ECHOED" in done.stdout  # the leak is reported...
     secrets = _configured_secrets(roles) | issued
     assert len(issued) > 10  # tokens and codes were really handed out
-    artifacts = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "reports").iterdir()}
+    reports = tmp_path / "reports"
+    artifacts = {
+        p.name: p.read_text(encoding="utf-8") for p in reports.iterdir() if p.suffix != ".gz"
+    }
+    with tarfile.open(reports / "certification-bundle.tar.gz") as bundle:
+        for member in bundle.getmembers():
+            data = bundle.extractfile(member)
+            artifacts[f"bundle:{member.name}"] = data.read().decode() if data else ""
+    assert "bundle:report.html" in artifacts and "bundle:manifest.json" in artifacts
     artifacts |= {"stdout": done.stdout, "stderr": done.stderr}
     assert MASK in artifacts["results.json"]  # ...and its evidence is redacted, not dropped
     leaks = sorted((name, s[:6]) for name, text in artifacts.items() for s in secrets if s in text)

@@ -168,7 +168,7 @@ def send_raw_transaction_id(ctx: RunContext, scenario: str, label: str, value: b
         + [k.encode("ascii") + b": " + v + b"\r\n" for k, v in wire]
         + [b"\r\n", body]
     )
-    ctx.sender._take_slot()  # the budget and rate limit apply to raw sends too
+    ctx.sender.take_slot()  # the budget and rate limit apply to raw sends too
     with ctx.sender.gate.shared():
         response, error = _exchange_bytes(url, message, ctx.settings.timeout, ctx)
     headers = tuple((k, v.decode("latin-1")) for k, v in wire)
