@@ -211,6 +211,9 @@ class RunContext:
             list(pool.map(send, fixed))
         if generated:
             _private_hypothesis_home()
+        # Property scenarios run one at a time. Running them concurrently was measured to
+        # hide a distant target's latency, but schemathesis imports lazily and CPython 3.11's
+        # ast is not thread-safe: concurrent generation failed with import and AST errors.
         for name in generated:
             send(name)
 

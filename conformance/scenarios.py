@@ -31,7 +31,7 @@ RT = "refresh_token"
 @dataclass(frozen=True)
 class Scenario:
     """A named sequence of requests. `phase` "property" ones generate input (schemathesis,
-    hypothesis): they run after the others, one at a time, within the time budget."""
+    hypothesis): they run after the others, within the phase's time budget."""
 
     name: str
     run: Callable[[RunContext], list[Exchange]]
