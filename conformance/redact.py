@@ -37,6 +37,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self._lock = threading.Lock()
         self._values: set[str] = set()
+        self._longest_first: list[str] = []  # _values sorted for text(), kept by learn()
         for secret in secrets:
             self.learn(secret)
 
@@ -47,7 +48,10 @@ class Redactor:
         spellings = {value, quote(value, safe=""), quote_plus(value)}
         spellings.add(base64.b64encode(value.encode()).decode())
         with self._lock:
-            self._values.update(s for s in spellings if len(s) >= MIN_SECRET_LENGTH)
+            new = {s for s in spellings if len(s) >= MIN_SECRET_LENGTH} - self._values
+            if new:
+                self._values |= new
+                self._longest_first = sorted(self._values, key=len, reverse=True)
 
     def learn_from_body(self, body: Any) -> None:
         """Remember the secret fields of a parsed JSON response body."""
@@ -59,7 +63,7 @@ class Redactor:
     def text(self, text: str) -> str:
         """`text` with every known secret value masked (longest first)."""
         with self._lock:
-            values = sorted(self._values, key=len, reverse=True)
+            values = self._longest_first  # replaced, never mutated: safe to read unlocked
         for value in values:
             if value in text:
                 text = text.replace(value, MASK)

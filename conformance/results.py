@@ -13,6 +13,8 @@ from typing import Any
 EXIT_OK, EXIT_MUST_FAILED, EXIT_COULD_NOT_RUN = 0, 1, 2
 # "waived": a failure the waivers file accepts until its expiry date.
 OUTCOMES = ("passed", "failed", "warned", "waived", "skipped", "error")
+# The order every writer lists outcomes in: the suite's own errors first, then failures.
+READING_ORDER = ("error", "failed", "warned", "waived", "skipped", "passed")
 
 
 @dataclass(frozen=True)

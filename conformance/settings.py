@@ -180,18 +180,19 @@ def _coerce(name: str, value: Any) -> Any:
     return number
 
 
+def read_toml(path: Path, what: str, setting: str) -> dict[str, Any]:
+    """A TOML file's tables; a missing or invalid file is a ConfigError naming `setting`."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist (--{setting}).", setting=setting) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}", setting=setting) from None
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """The settings of a TOML file; unknown keys are errors with a suggestion."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"Config file {path} does not exist (--config).", setting="config"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"Config file {path} is not valid TOML: {exc}", setting="config"
-        ) from None
+    data = read_toml(path, "Config file", "config")
     data = data.get("conformance", data)  # accept a [conformance] table or top-level keys
     for key in data:
         if key not in SETTING_NAMES:

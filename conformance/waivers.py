@@ -14,7 +14,6 @@ reported as stale, so the file does not keep excuses nobody needs.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 from conformance.contract import Contract
 from conformance.errors import ConfigError
 from conformance.results import Outcome
+from conformance.settings import read_toml
 
 
 @dataclass(frozen=True)
@@ -55,16 +55,7 @@ def _waiver(entry: dict[str, Any], where: str, contract: Contract) -> Waiver:
 
 def load_waivers(path: Path, contract: Contract) -> tuple[Waiver, ...]:
     """Read and validate a waivers file; errors name the entry and the setting."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"Waivers file {path} does not exist (--waivers).", setting="waivers"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"Waivers file {path} is not valid TOML: {exc}", setting="waivers"
-        ) from None
+    data = read_toml(path, "Waivers file", "waivers")
     entries = data.get("waiver", [])
     return tuple(_waiver(e, f"{path} waiver #{i + 1}", contract) for i, e in enumerate(entries))
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from conformance.results import OUTCOMES
+from conformance.results import OUTCOMES, READING_ORDER
 
 # C0 controls (but tab and newline) and DEL are shown as escapes: a CR smuggled into a header
 # value should be seen, not silently turn into a line break.
@@ -45,7 +45,7 @@ SYMBOLS = {
     "error": "‼",
 }
 # Detail sections: what needs attention first, passing checks last (collapsed).
-GROUP_ORDER = ("error", "failed", "warned", "waived", "skipped", "passed")
+GROUP_ORDER = READING_ORDER
 GROUP_TITLES = {
     "error": "Errors: the suite could not judge these",
     "failed": "Failed",

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from conformance.results import Outcome, exit_code, verdict
+from conformance.results import READING_ORDER, Outcome, exit_code, verdict
 
 RESULTS_SCHEMA_VERSION = 1
 
@@ -25,10 +25,6 @@ def results_schema() -> dict[str, Any]:
     text = resources.files("conformance.reports").joinpath("results.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
-
-
-# What a reader needs first: the suite's own errors, then failures, then the rest.
-READING_ORDER = ("error", "failed", "warned", "waived", "skipped", "passed")
 
 
 def _order(outcome: Outcome) -> tuple[int, str]:

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from conformance.results import OUTCOMES, Outcome, verdict
+from conformance.results import OUTCOMES, READING_ORDER, Outcome, verdict
 
 REASON_WIDTH = 90
 
@@ -26,7 +26,8 @@ def render_summary(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> st
     ]
     rows = [
         (o.outcome.upper(), o.level, o.case_id, (o.message.splitlines() or [""])[0])
-        for kind in ("error", "failed", "warned", "waived", "skipped")
+        for kind in READING_ORDER
+        if kind != "passed"
         for o in sorted((o for o in outcomes if o.outcome == kind), key=lambda o: o.case_id)
     ]
     stale = sorted(o.case_id for o in outcomes if o.waiver and o.waiver.get("state") == "stale")
