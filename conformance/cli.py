@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance.contract import DEFAULT_EDITION, EDITIONS
+from conformance.contract import ALL_EDITIONS, DEFAULT_EDITION, EDITIONS
 from conformance.errors import ConformanceError
 from conformance.results import EXIT_COULD_NOT_RUN
 from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings
@@ -47,7 +47,7 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "serve", help="serve the reference target as a local sandbox stand-in"
     )
     serve.add_argument("--port", type=int, default=8400)
-    serve.add_argument("--edition", choices=EDITIONS, default=DEFAULT_EDITION)
+    serve.add_argument("--edition", choices=ALL_EDITIONS, default=DEFAULT_EDITION)
     serve.add_argument("--accounts", type=Path, help="TOML file of institutions, clients and users")
 
 
@@ -55,9 +55,12 @@ def _add_spec(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     spec = commands.add_parser("spec", help="the OpenAPI document: build it, diff it")
     actions = spec.add_subparsers(dest="spec_command", required=True)
     build = actions.add_parser(
-        "build", help="write specs/openapi-<edition>.yaml from specs/contract.toml"
+        "build",
+        help="write specs/openapi-<edition>.yaml from specs/contract.toml or specs/rfc6749.toml",
     )
-    build.add_argument("--edition", choices=EDITIONS, default=None, help="default: every edition")
+    build.add_argument(
+        "--edition", choices=ALL_EDITIONS, default=None, help="default: every edition"
+    )
     diff = actions.add_parser("diff", help="compare our document with a vendor OpenAPI document")
     diff.add_argument("vendor", type=Path)
     diff.add_argument(
@@ -117,7 +120,7 @@ def _spec(args: argparse.Namespace) -> int:
     from conformance.contract import load_contract
 
     if args.spec_command == "build":
-        for edition in [args.edition] if args.edition else EDITIONS:
+        for edition in [args.edition] if args.edition else ALL_EDITIONS:
             print(openapi.write_openapi(edition, openapi.openapi_path(edition).parent))
         return 0
     vendor = spec_diff.load_document(args.vendor)

@@ -16,16 +16,20 @@ from conformance.errors import ConfigError
 
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
 CONTRACT_PATH = SPECS_DIR / "contract.toml"
+RFC6749_PATH = SPECS_DIR / "rfc6749.toml"
 
-EDITIONS = ("1.3.1", "1.11.0")
+EDITIONS = ("1.3.1", "1.11.0")  # the platform's editions
 DEFAULT_EDITION = "1.3.1"
+# The generic OAuth 2.0 profile: RFC 6749 alone, its own contract file and one edition.
+RFC6749 = "rfc6749"
+ALL_EDITIONS = (*EDITIONS, RFC6749)
 GRANTS = ("client_credentials", "password", "authorization_code", "refresh_token")
-ROLES = ("second_client", "restricted_client", "auth_code", "revocation", "special_client")
+ROLES = ("second_client", "restricted_client", "auth_code", "revocation", "special_client", "user")
 
 
 def by_edition(value: Any, edition: str) -> Any:
     """Resolve a value that may be written per edition (`{"1.3.1": .., "1.11.0": ..}`)."""
-    if isinstance(value, dict) and set(value) <= set(EDITIONS) and value:
+    if isinstance(value, dict) and set(value) <= set(ALL_EDITIONS) and value:
         return value.get(edition)
     return value
 
@@ -54,7 +58,7 @@ class Requirement:
     expect_raw: dict[str, Any] = field(default_factory=dict)
 
     def level(self, edition: str) -> str:
-        """MUST or SHOULD in `edition`."""
+        """MUST, SHOULD or MAY (information only: never fails) in `edition`."""
         return self.level_by_edition[edition]
 
     def expectation(self, edition: str) -> Expectation | None:
@@ -88,6 +92,11 @@ class Contract:
         return dict(self.raw["contract"])
 
     @property
+    def source_file(self) -> str:
+        """The contract file's path in the project, as generated documents cite it."""
+        return str(self.meta.get("source_file", "specs/contract.toml"))
+
+    @property
     def headers(self) -> list[dict[str, Any]]:
         return list(self.raw["header"])
 
@@ -110,9 +119,9 @@ class Contract:
         return frozenset(f["name"] for f in self.raw["field"] if f.get("secret"))
 
 
-def _requirement(raw: dict[str, Any]) -> Requirement:
+def _requirement(raw: dict[str, Any], editions: list[str]) -> Requirement:
     level = raw["level"]
-    levels = dict(level) if isinstance(level, dict) else {e: level for e in EDITIONS}
+    levels = dict(level) if isinstance(level, dict) else {e: level for e in editions}
     return Requirement(
         id=raw["id"],
         area=raw["area"],
@@ -129,7 +138,8 @@ def _requirement(raw: dict[str, Any]) -> Requirement:
 
 def parse_contract(raw: dict[str, Any]) -> Contract:
     """Build the typed contract from its TOML tables, rejecting duplicate ids."""
-    requirements = tuple(_requirement(r) for r in raw["requirement"])
+    editions = list(raw["contract"]["editions"])
+    requirements = tuple(_requirement(r, editions) for r in raw["requirement"])
     ids = [r.id for r in requirements]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -143,3 +153,13 @@ def load_contract(path: Path = CONTRACT_PATH) -> Contract:
     """Load and parse the contract source (cached: it is read-only)."""
     with path.open("rb") as handle:
         return parse_contract(tomllib.load(handle))
+
+
+def contract_path(edition: str) -> Path:
+    """The contract file of `edition`: the RFC's for rfc6749, the platform's otherwise."""
+    return RFC6749_PATH if edition == RFC6749 else CONTRACT_PATH
+
+
+def contract_for(edition: str) -> Contract:
+    """The contract an edition is judged by."""
+    return load_contract(contract_path(edition))

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from conformance.contract import SPECS_DIR, Contract, by_edition, load_contract
+from conformance.contract import SPECS_DIR, Contract, by_edition, contract_for
 from conformance.errors import ConfigError
 
 Schema = dict[str, Any]
@@ -33,6 +33,7 @@ ERROR_SCHEMA = "Error"
 SECONDS_SCHEMA: Schema = {
     "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[1-9][0-9]*$"}]
 }
+SCOPE_PATTERN = r"^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$"
 # Three base64url segments; the signature may be empty (an unsecured JWT, RFC 7519 6).
 JWT_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$"
 
@@ -54,22 +55,23 @@ EXAMPLE_JWT = ".".join(
 
 def openapi_path(edition: str, specs_dir: Path = SPECS_DIR) -> Path:
     """Where the committed document of `edition` lives: `specs/openapi-<edition>.yaml`."""
-    _check_edition(load_contract(), edition)
+    _check_edition(contract_for(edition), edition)
     return specs_dir / f"openapi-{edition}.yaml"
 
 
 def write_openapi(edition: str, specs_dir: Path = SPECS_DIR) -> Path:
     """Build the document of `edition` from the contract and write it; return its path."""
     path = openapi_path(edition, specs_dir)
-    path.write_text(dump_openapi(build_openapi(load_contract(), edition)), encoding="utf-8")
+    document = build_openapi(contract_for(edition), edition)
+    path.write_text(dump_openapi(document, contract_for(edition).source_file), encoding="utf-8")
     return path
 
 
-def dump_openapi(document: dict[str, Any]) -> str:
+def dump_openapi(document: dict[str, Any], source: str = "specs/contract.toml") -> str:
     """Render `document` as YAML, keys in build order: same document, same bytes."""
     edition = str(document["info"]["version"])
     header = (
-        "# Generated from specs/contract.toml by `conformance spec build --edition "
+        f"# Generated from {source} by `conformance spec build --edition "
         f"{edition}`. Do not edit by hand.\n"
     )
     body: str = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
@@ -80,14 +82,14 @@ def build_openapi(contract: Contract, edition: str) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the token and revoke operations in `edition`."""
     _check_edition(contract, edition)
     meta = contract.meta
+    paths = {meta["token_path"]: {"post": _token_operation(contract, edition)}}
+    if "revoke" in meta:  # the RFC 6749 profile has no revocation endpoint
+        paths[meta["revoke_path"]] = {"delete": _revoke_operation(contract)}
     document = {
         "openapi": OPENAPI_VERSION,
         "info": _info(contract, edition),
         "servers": [{"url": url} for url in by_edition(meta["servers"], edition)],
-        "paths": {
-            meta["token_path"]: {"post": _token_operation(contract, edition)},
-            meta["revoke_path"]: {"delete": _revoke_operation(contract)},
-        },
+        "paths": paths,
         "components": _components(contract, edition),
     }
     # A JSON round trip leaves plain data with no shared objects: PyYAML would otherwise
@@ -109,7 +111,7 @@ def _info(contract: Contract, edition: str) -> dict[str, Any]:
     meta = contract.meta
     description = (
         f"{meta['title']}, edition {edition} of the contract, generated from "
-        f"specs/contract.toml. {by_edition(meta['lifetime_hint'], edition)}"
+        f"{contract.source_file}. {by_edition(meta['lifetime_hint'], edition)}"
     )
     return {"title": meta["title"], "version": edition, "description": description}
 
@@ -155,6 +157,10 @@ def _field_schema(field: dict[str, Any], edition: str, *, required: bool) -> Sch
     kind = field["type"]
     if kind == "seconds":
         schema: Schema = dict(SECONDS_SCHEMA)
+    elif kind == "integer":  # RFC 6749 5.1 and A.14: a JSON number, 1*DIGIT
+        schema = {"type": "integer", "minimum": 0}
+    elif kind == "scope":  # RFC 6749 3.3: scope-token *( SP scope-token )
+        schema = {"type": "string", "pattern": SCOPE_PATTERN}
     elif kind == "jwt":
         schema = {"type": "string", "pattern": JWT_PATTERN}
     else:
@@ -183,7 +189,8 @@ def _request_schema(contract: Contract, grant: dict[str, Any], edition: str) -> 
     return {
         "description": grant["summary"],
         "type": "object",
-        "additionalProperties": False,
+        # RFC 6749 3.2: the server MUST ignore unrecognized parameters, so they are valid.
+        "additionalProperties": _is_rfc6749(contract),
         "required": list(grant["required"]),
         "properties": properties,
         "examples": [grant["example"]],
@@ -252,13 +259,18 @@ def _error_response(contract: Contract, status: int, edition: str) -> dict[str, 
     phrase = HTTPStatus(status).phrase
     listed = ", ".join(c.code for c in codes) if codes else "none"
     media: dict[str, Any] = {"schema": _ref("schemas", ERROR_SCHEMA)}
+    rfc = _is_rfc6749(contract)
     if codes:
         media["examples"] = {
-            c.code: {"summary": c.message, "value": {"code": c.code, "message": c.message}}
+            c.code: {
+                "summary": c.message,
+                "value": {"error": c.code} if rfc else {"code": c.code, "message": c.message},
+            }
             for c in codes
         }
+    kind = "error codes" if rfc else "CMN codes"
     return {
-        "description": f"{phrase}. CMN codes with this status in edition {edition}: {listed}.",
+        "description": f"{phrase}. {kind} with this status in edition {edition}: {listed}.",
         "headers": _response_headers(contract, status),
         "content": {RESPONSE_MEDIA_TYPE: media},
     }
@@ -345,27 +357,51 @@ def _revoke_operation(contract: Contract) -> dict[str, Any]:
 
 def _schemas(contract: Contract, edition: str) -> dict[str, Any]:
     grants = [(_component_name(g["name"]), g) for g in contract.grants]
-    required = list(contract.meta["revoke"]["required"])
-    revoke = {
-        name: _field_schema(field, edition, required=name in required)
-        for name, field in contract.fields.items()
-        if field["in"] == "revoke"
-    }
-    code = {"type": "string", "pattern": contract.meta["cmn_code_pattern"]}
-    return {
-        **{f"{n}Request": _request_schema(contract, g, edition) for n, g in grants},
-        **{f"{n}Response": _response_schema(contract, g, edition) for n, g in grants},
-        "RevokeRequest": {
+    revoke: Schema = {}
+    if "revoke" in contract.meta:
+        required = list(contract.meta["revoke"]["required"])
+        revoke = {
             "type": "object",
             "additionalProperties": False,
             "required": required,
-            "properties": revoke,
-        },
-        ERROR_SCHEMA: {
+            "properties": {
+                name: _field_schema(field, edition, required=name in required)
+                for name, field in contract.fields.items()
+                if field["in"] == "revoke"
+            },
+        }
+    return {
+        **{f"{n}Request": _request_schema(contract, g, edition) for n, g in grants},
+        **{f"{n}Response": _response_schema(contract, g, edition) for n, g in grants},
+        **({"RevokeRequest": revoke} if revoke else {}),
+        ERROR_SCHEMA: _error_schema(contract),
+    }
+
+
+def _is_rfc6749(contract: Contract) -> bool:
+    """True for the RFC 6749 profile: 5.2 error bodies, unknown parameters allowed."""
+    return contract.meta.get("error_style") == "rfc6749"
+
+
+def _error_schema(contract: Contract) -> Schema:
+    if _is_rfc6749(contract):
+        text = {"type": "string", "pattern": contract.meta["error_pattern"]}
+        codes = [c.code for c in contract.error_codes]
+        return {
             "type": "object",
-            "required": ["code", "message"],
-            "properties": {"code": code, "message": {"type": "string"}},
-        },
+            "required": ["error"],
+            "properties": {
+                # 5.2 lists these codes; extensions may register more (8.5), hence anyOf.
+                "error": {"anyOf": [{"enum": codes}, text]},
+                "error_description": text,
+                "error_uri": {"type": "string", "pattern": r"^[\x21\x23-\x5B\x5D-\x7E]+$"},
+            },
+        }
+    code = {"type": "string", "pattern": contract.meta["cmn_code_pattern"]}
+    return {
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {"code": code, "message": {"type": "string"}},
     }
 
 

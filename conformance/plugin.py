@@ -17,7 +17,7 @@ import pytest
 
 from conformance import __version__
 from conformance.bundle import write_bundle
-from conformance.contract import CONTRACT_PATH
+from conformance.contract import contract_path
 from conformance.errors import ConformanceError
 from conformance.openapi import openapi_path
 from conformance.preflight import preflight
@@ -170,7 +170,7 @@ class SuitePlugin:
             bundle = write_bundle(
                 report_dir / "certification-bundle.tar.gz",
                 {k: v for k, v in written.items() if k != "summary.md"},
-                CONTRACT_PATH,
+                contract_path(settings.edition),
                 openapi_path(settings.edition),
                 header,
                 outcomes,

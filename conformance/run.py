@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import conformance.properties  # noqa: F401 - importing registers the generated scenarios
+import conformance.scenarios_rfc6749  # noqa: F401 - and the rfc6749 profile's
 from conformance.checks import ALL, CHECKS, CheckContext
-from conformance.contract import Contract, Requirement, load_contract
+from conformance.contract import RFC6749, Contract, Requirement, contract_for
 from conformance.errors import ConfigError, ConformanceError, Failure, Skipped
 from conformance.exchange import Exchange
 from conformance.redact import Redactor
@@ -110,7 +111,7 @@ class RunContext:
     ) -> None:
         self.settings = settings
         self.base_url = base_url
-        self.contract = contract or load_contract()
+        self.contract = contract or contract_for(settings.edition)
         self.redactor = Redactor(settings.secrets())
         self.sender = Sender(settings, self.redactor, base_url)
         if auth_code_source is None and settings.auth_code_command:
@@ -123,6 +124,9 @@ class RunContext:
             self._roles["auth_code"] = None
         self._lock = threading.Lock()
         self._scenario_locks = {name: threading.Lock() for name in SCENARIOS}
+        # What a check of "every exchange" reads: the scenarios of this run's contract.
+        family = "platform" if settings.platform else RFC6749
+        self.contract_scenarios = tuple(n for n, s in SCENARIOS.items() if s.contract == family)
         self._recorded: dict[str, list[Exchange] | BaseException] = {}
         self.wrong_password_attempts = 0
         self.outcomes: list[Outcome] = []
@@ -230,7 +234,7 @@ class RunContext:
 
     def scenarios_for(self, case: Case) -> tuple[str, ...]:
         uses = CHECKS[case.requirement.id].uses
-        return tuple(SCENARIOS) if uses == ALL else uses
+        return self.contract_scenarios if uses == ALL else uses
 
     def _collect(self, case: Case) -> list[Exchange]:
         collected: list[Exchange] = []
@@ -240,10 +244,9 @@ class RunContext:
             try:
                 collected += self.exchanges(name)
             except Skipped as skip:
-                # A property scenario adds to what fixed ones record: without it
-                # (--skip-properties) the check still judges theirs.
-                if not every and SCENARIOS[name].phase != "property":
-                    raise
+                # A check reading several scenarios judges those that ran: a property
+                # scenario (--skip-properties) or one needing a missing role adds to
+                # what the others record. Nothing recorded at all is the skip.
                 skipped.append(skip)
         if skipped and not collected and not every:
             raise skipped[0]
@@ -271,7 +274,9 @@ class RunContext:
                 tuple(self.settings.secrets()),
                 self.settings.strict_typing,
             )
-            CHECKS[requirement.id].function(exchanges, ctx)
+            observed = CHECKS[requirement.id].function(exchanges, ctx)
+            if observed:  # a MAY requirement reports what the target chose
+                message = self.redactor.text(observed)
         except Failure as failure:
             status, message, exchanges = self._judge_failure(failure, requirement, exchanges)
         except Skipped as skipped:

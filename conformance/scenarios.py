@@ -37,13 +37,14 @@ class Scenario:
     run: Callable[[RunContext], list[Exchange]]
     needs: str | None = None
     phase: str = "scenario"
+    contract: str = "platform"  # or "rfc6749": the contract whose checks read it
 
 
 SCENARIOS: dict[str, Scenario] = {}
 
 
 def scenario(
-    name: str, needs: str | None = None, phase: str = "scenario"
+    name: str, needs: str | None = None, phase: str = "scenario", contract: str = "platform"
 ) -> Callable[[Callable[[RunContext], list[Exchange]]], Callable[[RunContext], list[Exchange]]]:
     """Register a scenario under `name`; `needs` names the role it cannot run without."""
 
@@ -52,13 +53,14 @@ def scenario(
     ) -> Callable[[RunContext], list[Exchange]]:
         if name in SCENARIOS:
             raise ValueError(f"scenario {name} registered twice")
-        SCENARIOS[name] = Scenario(name, function, needs, phase)
+        SCENARIOS[name] = Scenario(name, function, needs, phase, contract)
         return function
 
     return decorate
 
 
-def _random(prefix: str) -> str:
+def random_value(prefix: str) -> str:
+    """A value no target has seen: `prefix-<16 hex digits>`."""
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
@@ -127,7 +129,7 @@ def txid_echo(ctx: RunContext) -> list[Exchange]:
                     "revoke-unknown",
                     method="DELETE",
                     operation="revoke",
-                    form={"token": _random("never-issued")},
+                    form={"token": random_value("never-issued")},
                     institution=None,
                 )
             )
@@ -252,7 +254,7 @@ def auth_malformed(ctx: RunContext) -> list[Exchange]:
 @scenario("auth_wrong_secret")
 def auth_wrong_secret(ctx: RunContext) -> list[Exchange]:
     main = ctx.settings.client()
-    wrong = Client(main.client_id if main else "", _random("wrong-secret"))
+    wrong = Client(main.client_id if main else "", random_value("wrong-secret"))
     return [
         ctx.send(
             "auth_wrong_secret",
@@ -267,7 +269,7 @@ def auth_wrong_secret(ctx: RunContext) -> list[Exchange]:
 
 @scenario("auth_unknown_client")
 def auth_unknown_client(ctx: RunContext) -> list[Exchange]:
-    unknown = Client(_random("unknown-client"), _random("secret"))
+    unknown = Client(random_value("unknown-client"), random_value("secret"))
     return [
         ctx.send(
             "auth_unknown_client",
@@ -395,7 +397,7 @@ def password_missing_fields(ctx: RunContext) -> list[Exchange]:
 @scenario("password_wrong")
 def password_wrong(ctx: RunContext) -> list[Exchange]:
     ctx.take_wrong_password_attempt("password_wrong")
-    form = {**password_form(ctx), "password": _random("Wrong-Passw0rd")}
+    form = {**password_form(ctx), "password": random_value("Wrong-Passw0rd")}
     return [
         ctx.send(
             "password_wrong", "wrong-password", form=form, grant=PW, expects="PASSWORD-WRONG-401"
@@ -405,7 +407,11 @@ def password_wrong(ctx: RunContext) -> list[Exchange]:
 
 @scenario("password_unknown_user")
 def password_unknown_user(ctx: RunContext) -> list[Exchange]:
-    form = {"grant_type": PW, "username": _random("unknown-user"), "password": _random("Passw0rd")}
+    form = {
+        "grant_type": PW,
+        "username": random_value("unknown-user"),
+        "password": random_value("Passw0rd"),
+    }
     return [ctx.send("password_unknown_user", "unknown-user", form=form, grant=PW)]
 
 
@@ -433,7 +439,7 @@ def code_missing(ctx: RunContext) -> list[Exchange]:
 
 @scenario("code_invalid")
 def code_invalid(ctx: RunContext) -> list[Exchange]:
-    form = {"grant_type": CODE, "code": _random("never-issued")}
+    form = {"grant_type": CODE, "code": random_value("never-issued")}
     return [ctx.send("code_invalid", "never-issued", form=form, grant=CODE)]
 
 
@@ -456,7 +462,7 @@ def refresh_missing(ctx: RunContext) -> list[Exchange]:
 
 @scenario("refresh_unknown")
 def refresh_unknown(ctx: RunContext) -> list[Exchange]:
-    form = {"grant_type": RT, "refresh_token": _random("never-issued")}
+    form = {"grant_type": RT, "refresh_token": random_value("never-issued")}
     return [
         ctx.send(
             "refresh_unknown", "never-issued", form=form, grant=RT, expects="REFRESH-INVALID-STATUS"

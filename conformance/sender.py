@@ -200,10 +200,16 @@ class Sender:
         if form is not None:
             items = list(form.items()) if isinstance(form, dict) else list(form)
             body = urlencode(items).encode("utf-8")
+        # The platform's own headers; the rfc6749 profile sends neither unless told to.
+        platform = self.settings.platform
+        if transaction_id is DEFAULT:
+            transaction_id = new_transaction_id() if platform else None
+        if institution is DEFAULT:
+            institution = self.settings.institution_id if platform else None
         headers = self.build_headers(
             auth=self.settings.client() if auth is DEFAULT else auth,
-            transaction_id=new_transaction_id() if transaction_id is DEFAULT else transaction_id,
-            institution=self.settings.institution_id if institution is DEFAULT else institution,
+            transaction_id=transaction_id,
+            institution=institution,
             content_type=FORM if content_type is DEFAULT else content_type,
             extra=extra_headers,
         )

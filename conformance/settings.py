@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.contract import EDITIONS
+from conformance.contract import EDITIONS, RFC6749
 from conformance.errors import ConfigError
 
 ENV_PREFIX = "CONFORMANCE_"
-PROFILES = ("default", "certification")
+PROFILES = ("default", "certification", RFC6749)
 SECRET_SETTINGS = frozenset(
     {
         "client_secret",
@@ -53,7 +53,7 @@ class Settings:
     target: str | None = None
     token_path: str = "/oauth2/v1/token"
     revoke_path: str = "/oauth2/v1/revoke"  # "" turns revocation checks off (skipped)
-    edition: str = "1.3.1"
+    edition: str = "1.3.1"  # with profile rfc6749 it is "rfc6749": RFC 6749 has one edition
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     institution_id: str | None = None
@@ -66,6 +66,8 @@ class Settings:
     special_client_id: str | None = None
     special_client_secret: str | None = field(default=None, repr=False)
     auth_code_command: str | None = None
+    scope: str | None = None  # rfc6749: sent as `scope` with client_credentials and password
+    redirect_uri: str | None = None  # rfc6749: sent with codes, when their request named one
     report_dir: str = "reports"
     strict: bool = False
     strict_typing: bool = False
@@ -81,7 +83,8 @@ class Settings:
     examples: int = 100  # generated examples per property (schemathesis and hypothesis)
     max_time: float = 120.0  # seconds for the property-based phase; it stops generating after
     skip_properties: bool = False
-    profile: str = "default"  # or "certification": every role, no MUST waivers, a bundle
+    # "certification": every role, no MUST waivers, a bundle; "rfc6749": RFC 6749 alone
+    profile: str = "default"
     waivers: str | None = None  # TOML file of accepted deviations
     summary_md: str | None = None  # also write a Markdown summary here (CI job summaries)
     signing_key: str | None = None  # PEM Ed25519 private key that signs the bundle
@@ -110,7 +113,13 @@ class Settings:
             "special_client": missing("special_client_id", "special_client_secret"),
             "auth_code": missing("auth_code_command"),
             "revocation": None if self.revoke_path else "revocation is off (revoke_path is empty)",
+            "user": missing("username", "password"),
         }
+
+    @property
+    def platform(self) -> bool:
+        """True for the platform's contract (transactionId, institutionId, CMN codes)."""
+        return self.edition != RFC6749
 
 
 SETTING_NAMES = tuple(f.name for f in fields(Settings))
@@ -121,9 +130,11 @@ FLAG_HELP: dict[str, str] = {
     "target": "base URL of the target (default: the embedded reference)",
     "token_path": "path of the token endpoint (default /oauth2/v1/token)",
     "revoke_path": "path of the revocation endpoint; empty turns revocation checks off",
-    "edition": "contract edition: 1.3.1 (default) or 1.11.0",
+    "edition": "contract edition: 1.3.1 (default) or 1.11.0 (profile rfc6749: rfc6749 only)",
     "client_id": "the main client's id (its secret: CONFORMANCE_CLIENT_SECRET or the config file)",
     "institution_id": "the institutionId the client belongs to",
+    "scope": "rfc6749 profile: scope sent with client_credentials and password requests",
+    "redirect_uri": "rfc6749 profile: redirect_uri sent with each code (4.1.3), if codes need it",
     "username": "the digital-banking user (password: CONFORMANCE_PASSWORD or the config file)",
     "report_dir": "where reports are written (default reports/)",
     "strict": "SHOULD failures fail the run too",
@@ -139,7 +150,8 @@ FLAG_HELP: dict[str, str] = {
     "examples": "generated examples per property (default 100)",
     "max_time": "seconds the property-based phase may take (default 120)",
     "skip_properties": "run the scenario checks only, no property-based phase",
-    "profile": "default, or certification (every role required, no MUST waivers, a bundle)",
+    "profile": "default, certification (every role required, no MUST waivers, a bundle), "
+    "or rfc6749 (any OAuth 2.0 token endpoint, judged by RFC 6749 alone)",
     "waivers": "TOML file of accepted deviations (requirement, reason, expires)",
     "summary_md": "also write a Markdown summary to this path (CI job summaries)",
     "signing_key": "PEM Ed25519 private key that signs the certification bundle",
@@ -221,12 +233,34 @@ def validate(settings: Settings) -> Settings:
             f"Expected: one of {', '.join(PROFILES)}. Set {_describe('profile')}.",
             setting="profile",
         )
+    if settings.profile == RFC6749:
+        return _validate_rfc6749(settings)
     if settings.edition not in EDITIONS:
         raise ConfigError(
             f"Unknown edition {settings.edition!r}{_suggest(settings.edition, EDITIONS)}\n\n"
             f"Expected: one of {', '.join(EDITIONS)}. Set {_describe('edition')}.",
             setting="edition",
         )
+    _validate_target(
+        settings, ("client_id", "client_secret", "institution_id", "username", "password")
+    )
+    return settings
+
+
+def _validate_rfc6749(settings: Settings) -> Settings:
+    """RFC 6749 alone: one edition, only the client is required (the user is a role)."""
+    if settings.edition not in (RFC6749, Settings.edition):
+        raise ConfigError(
+            f"The rfc6749 profile has one edition, rfc6749; got edition {settings.edition!r}.\n\n"
+            f"Drop {_describe('edition')}.",
+            setting="edition",
+        )
+    settings = replace(settings, edition=RFC6749)
+    _validate_target(settings, ("client_id", "client_secret"))
+    return settings
+
+
+def _validate_target(settings: Settings, required: tuple[str, ...]) -> None:
     if settings.target is not None:
         parts = urlsplit(settings.target)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -234,7 +268,6 @@ def validate(settings: Settings) -> Settings:
                 f"Target {settings.target!r} is not an http(s) URL.\n\nSet {_describe('target')}.",
                 setting="target",
             )
-        required = ("client_id", "client_secret", "institution_id", "username", "password")
         missing = [n for n in required if not getattr(settings, n)]
         if missing:
             raise ConfigError(
@@ -247,7 +280,6 @@ def validate(settings: Settings) -> Settings:
         value = getattr(settings, path_name)
         if value and not value.startswith("/"):
             raise ConfigError(f"{path_name} must start with '/', got {value!r}.", setting=path_name)
-    return settings
 
 
 def load_settings(

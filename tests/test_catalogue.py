@@ -1,17 +1,53 @@
-"""The contract and the checks stay in step: every requirement has exactly one check."""
+"""The contracts and the checks stay in step: every requirement has exactly one check.
+
+Two contracts share the registry: the platform's (specs/contract.toml) and the rfc6749
+profile's (specs/rfc6749.toml); a check reads only its own contract's scenarios.
+"""
 
 from __future__ import annotations
 
 import conformance
 from conformance.checks import CHECKS
-from conformance.contract import EDITIONS, ROLES, load_contract
+from conformance.contract import EDITIONS, RFC6749, ROLES, contract_for, load_contract
 from conformance.scenarios import SCENARIOS
+
+PLATFORM_IDS = {r.id for r in load_contract().requirements}
+RFC_IDS = {r.id for r in contract_for(RFC6749).requirements}
 
 
 def test_every_requirement_has_a_check_and_every_check_a_requirement() -> None:
-    ids = {r.id for r in load_contract().requirements}
+    ids = PLATFORM_IDS | RFC_IDS
+    assert not PLATFORM_IDS & RFC_IDS, "one id in both contracts"
     assert ids - set(CHECKS) == set(), "requirements no check covers"
     assert set(CHECKS) - ids == set(), "checks naming unknown requirements"
+
+
+def test_checks_read_only_their_own_contracts_scenarios() -> None:
+    for check in CHECKS.values():
+        family = "rfc6749" if check.requirement_id in RFC_IDS else "platform"
+        used = {SCENARIOS[name].contract for name in check.uses if name != "*"}
+        assert used <= {family}, check.requirement_id
+
+
+def test_rfc6749_requirements__levels_are_the_rfcs_and_codes_are_section_5_2s() -> None:
+    contract = contract_for(RFC6749)
+    codes = {c.code for c in contract.error_codes}
+    assert codes == {
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+    }
+    for req in contract.requirements:
+        assert set(req.level_by_edition) == {RFC6749}, req.id
+        assert req.level(RFC6749) in {"MUST", "SHOULD", "MAY"}, req.id
+        assert req.needs is None or req.needs in ROLES, req.id
+        assert req.source.startswith("RFC "), req.id
+        expectation = req.expectation(RFC6749)
+        if expectation and expectation.code:
+            assert expectation.code in codes, (req.id, expectation.code)
 
 
 def test_every_decision_d1_to_d23_is_a_requirement() -> None:

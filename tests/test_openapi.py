@@ -12,7 +12,14 @@ from hypothesis import HealthCheck, Phase, find, settings
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from conformance.contract import EDITIONS, GRANTS, load_contract
+from conformance.contract import (
+    ALL_EDITIONS,
+    EDITIONS,
+    GRANTS,
+    RFC6749,
+    contract_for,
+    load_contract,
+)
 from conformance.errors import ConfigError
 from conformance.openapi import build_openapi, dump_openapi, openapi_path
 
@@ -39,9 +46,10 @@ def component(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("edition", ALL_EDITIONS)
 def test_committed_document__equals_a_fresh_build(edition: str) -> None:
-    fresh = dump_openapi(build_openapi(load_contract(), edition))
+    contract = contract_for(edition)
+    fresh = dump_openapi(build_openapi(contract, edition), contract.source_file)
     path = openapi_path(edition)
     assert path.exists(), f"{path} is missing: run `conformance spec build --edition {edition}`"
     assert path.read_text(encoding="utf-8") == fresh, (
@@ -49,7 +57,7 @@ def test_committed_document__equals_a_fresh_build(edition: str) -> None:
     )
 
 
-@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("edition", ALL_EDITIONS)
 def test_committed_document__is_valid_openapi_3_1(edition: str) -> None:
     document = committed(edition)
     assert document["openapi"] == "3.1.0"
@@ -171,3 +179,18 @@ def test_schemathesis__generates_a_valid_request_for_each_grant(edition: str, gr
     schema_validator(document, f"#/components/schemas/{name}Request").validate(case.body)
     assert case.media_type == "application/x-www-form-urlencoded"
     uuid.UUID(str(case.headers["transactionId"]))
+
+
+def test_rfc6749_document__errors_are_section_5_2_bodies_and_unknown_parameters_allowed() -> None:
+    document = committed(RFC6749)
+    error = schema_validator(document, "#/components/schemas/Error")
+    assert error.is_valid({"error": "invalid_grant", "error_description": "expired"})
+    assert not error.is_valid({"code": "CMN_90004", "message": "Invalid credentials"})
+    assert not error.is_valid({"error": 'bad "quote"'})  # 5.2's character set
+    request = schema_validator(document, "#/components/schemas/ClientCredentialsRequest")
+    assert request.is_valid({"grant_type": "client_credentials", "unrecognized": "x"})  # 3.2
+    token = schema_validator(document, "#/components/schemas/PasswordResponse")
+    assert token.is_valid({"access_token": "a", "token_type": "Bearer", "expires_in": 3600})
+    assert not token.is_valid({"access_token": "a", "token_type": "Bearer", "expires_in": "3600"})
+    assert "/oauth2/v1/revoke" not in document["paths"]  # RFC 7009 is not part of RFC 6749
+    assert "TransactionId" not in document["components"]["headers"]

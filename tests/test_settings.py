@@ -165,3 +165,29 @@ def _recorded(context, name):  # type: ignore[no-untyped-def]
         return context.exchanges(name)
     except Skipped:
         return []
+
+
+def test_rfc6749_profile__its_own_edition_and_only_the_client_required(tmp_path: Path) -> None:
+    environ = {"CONFORMANCE_CLIENT_ID": "c", "CONFORMANCE_CLIENT_SECRET": "s"}
+    settings = load_settings({"target": "http://oauth.test", "profile": "rfc6749"}, None, environ)
+    assert settings.edition == "rfc6749"
+    assert not settings.platform
+    assert settings.roles()["user"] == "needs CONFORMANCE_USERNAME and CONFORMANCE_PASSWORD"
+    with pytest.raises(ConfigError) as raised:  # the platform profile still needs them all
+        load_settings({"target": "http://oauth.test"}, None, environ)
+    assert raised.value.setting == "institution_id"
+
+
+def test_rfc6749_profile__a_platform_edition_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"profile": "rfc6749", "edition": "1.11.0"}, None, {})
+    assert raised.value.setting == "edition"
+    assert "rfc6749" in str(raised.value)
+
+
+def test_scope__flag_file_and_environment(tmp_path: Path) -> None:
+    config = tmp_path / "conformance.toml"
+    config.write_text('profile = "rfc6749"\nscope = "read write"\n')
+    assert load_settings({}, config, {}).scope == "read write"
+    assert load_settings({}, None, {"CONFORMANCE_SCOPE": "profile"}).scope == "profile"
+    assert load_settings({"scope": "email"}, config, {"CONFORMANCE_SCOPE": "x"}).scope == "email"

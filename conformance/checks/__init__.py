@@ -13,6 +13,7 @@ from conformance.checks import (  # noqa: F401 - importing registers the checks
     grants,
     rejections,
     responses,
+    rfc6749,
     schema,
 )
 from conformance.checks._registry import ALL, CHECKS, Check, CheckContext, check, register

@@ -37,7 +37,8 @@ class CheckContext:
         return failure
 
 
-CheckFunction = Callable[[Sequence[Exchange], CheckContext], None]
+# A check returns None, or for a MAY requirement (information only) what it observed.
+CheckFunction = Callable[[Sequence[Exchange], CheckContext], str | None]
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ def outcome(exchange: Exchange) -> str:
         said = _body_shape(response)
     else:
         said = f", code {body.get('code')}" if "code" in body else ""
+        if "error" in body and not said:  # an RFC 6749 5.2 error body
+            said = f", error {_shorten(str(body['error']), 60)}"
     location = response.header("location")
     if 300 <= response.status < 400 and location:  # the sender never follows one
         said += f", a redirect to {_shorten(location)} (not followed)"

@@ -1,0 +1,68 @@
+"""Run an independent OAuth 2.0 server on loopback and judge it with the rfc6749 profile.
+
+Each server module under this package builds a WSGI app with its clients and user, and
+states the verdict it expects per requirement (`Expected`), from reading RFC 6749 and
+probing the server by hand: never from the suite's own output.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from conformance.run import RunContext
+from conformance.settings import load_settings
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The verdict a requirement should get against a server, and why (RFC and behaviour)."""
+
+    outcome: str  # passed, failed, warned or skipped
+    why: str
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: the suite's own report says what was sent."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@contextmanager
+def serve_wsgi(app: Any) -> Iterator[str]:
+    """Serve `app` on a free loopback port in a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def run_rfc6749(
+    base_url: str,
+    settings: Mapping[str, object],
+    secrets: Mapping[str, str],
+    auth_code_source: Callable[[], str] | None = None,
+) -> dict[str, str]:
+    """The outcome of every case (`RFC-SUCCESS-FIELDS:password`, `RFC-CC-SUCCESS`, ...).
+
+    `settings` are flags (client_id, username, token_path, scope, ...); `secrets` the
+    secret settings by name (client_secret, password, ...), passed as CONFORMANCE_*
+    variables the way a user would.
+    """
+    environ = {f"CONFORMANCE_{name.upper()}": value for name, value in secrets.items()}
+    flags = {"target": base_url, "profile": "rfc6749", "skip_properties": True, **settings}
+    context = RunContext(load_settings(flags, environ=environ), base_url, auth_code_source)
+    try:
+        return {outcome.case_id: outcome.outcome for outcome in context.judge_all()}
+    finally:
+        context.close()
