@@ -28,7 +28,8 @@ def repeat_command(settings: Settings, seed: int) -> str:
     parts = ["conformance run"]
     if settings.target:
         parts.append(f"--target {settings.target}")
-    parts.append(f"--edition {settings.edition}")
+    if settings.platform:  # the rfc6749 profile has one edition
+        parts.append(f"--edition {settings.edition}")
     if settings.token_path != Settings.token_path:
         parts.append(f"--token-path {settings.token_path}")
     if settings.strict:

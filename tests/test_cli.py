@@ -11,11 +11,13 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from conformance.contract import load_contract
 from conformance.embedded import role_settings
 from conformance.reference import ReferenceServer, default_accounts
+from conformance.reports.results_json import results_schema
 from conformance.run import cases
 
 pytestmark = pytest.mark.slow
@@ -69,6 +71,40 @@ def test_run__other_edition_passes() -> None:
     done = conformance("run", "--edition", "1.11.0", "--report-dir", "r", "--examples", "10")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "edition 1.11.0" in done.stdout
+
+
+def test_run__rfc6749_profile_on_the_embedded_reference_passes_with_valid_reports(
+    tmp_path: Path,
+) -> None:
+    done = conformance("run", "--profile", "rfc6749", "--report-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(edition rfc6749, profile rfc6749)" in done.stdout
+    assert "Repeat this run with: conformance run --profile rfc6749 --seed " in done.stdout
+    document = json.loads((tmp_path / "results.json").read_text())
+    jsonschema.validate(document, results_schema())  # edition rfc6749 and level MAY included
+    levels = {o["requirement_id"]: o["level"] for o in document["results"]}
+    assert levels["RFC-REFRESH-ROTATION"] == "MAY" and levels["RFC-NO-STORE"] == "MUST"
+    assert all(o["outcome"] == "passed" for o in document["results"])
+    assert not any(o["requirement_id"].startswith("TXID") for o in document["results"])
+
+
+def test_run__rfc6749_profile_against_a_target_needs_only_the_client() -> None:
+    accounts = default_accounts()
+    with ReferenceServer(accounts=accounts, edition="rfc6749") as server:
+        main = accounts.clients[0]
+        done = conformance(
+            "run",
+            "--profile",
+            "rfc6749",
+            "--target",
+            server.url,
+            "--client-id",
+            main.client_id,
+            env={"CONFORMANCE_CLIENT_SECRET": main.client_secret},
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "needs CONFORMANCE_USERNAME and CONFORMANCE_PASSWORD" in done.stdout  # a role: skipped
+    assert main.client_secret not in done.stdout + done.stderr
 
 
 def test_run__faulty_target_exits_1_naming_the_requirement() -> None:
