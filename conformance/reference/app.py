@@ -16,13 +16,13 @@ from .accounts import Accounts, default_accounts
 from .context import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_PATH, ReferenceContext
 from .endpoints import Endpoints
 from .errors import ApiError, Edition, Problem, check_edition, render_error
-from .faults import parse_faults
+from .faults import check_faults_for_edition, parse_faults
 from .middleware import ResponseHeadersMiddleware
 from .store import Clock, Lifetimes, TokenStore
 
 # Access token lifetimes: "~1 hour" in 1.3.1's description, "defaults to 24 hours"
-# in 1.11.0's schema.
-DEFAULT_ACCESS_LIFETIME: dict[Edition, int] = {"1.3.1": 3600, "1.11.0": 86400}
+# in 1.11.0's schema; RFC 6749's examples use an hour.
+DEFAULT_ACCESS_LIFETIME: dict[Edition, int] = {"1.3.1": 3600, "1.11.0": 86400, "rfc6749": 3600}
 DEFAULT_REFRESH_LIFETIME = 15_551_999  # both editions' refresh_token_expires_in example
 DEFAULT_CODE_LIFETIME = 60
 
@@ -42,10 +42,12 @@ def create_app(
     """Build the reference target for one edition, optionally with named faults.
 
     `clock` (seconds, monotonic) decides token and code expiry, so tests can move
-    time forward. Raises ValueError for an unknown edition or fault, or a lifetime
-    that is not a positive number of seconds.
+    time forward. Raises ValueError for an unknown edition or fault, an rfc6749-only
+    fault in another edition, or a lifetime that is not a positive number of seconds.
     """
     checked = check_edition(edition)
+    chosen = parse_faults(faults)
+    check_faults_for_edition(chosen, checked)
     lifetimes = Lifetimes(
         access=access_token_lifetime or DEFAULT_ACCESS_LIFETIME[checked],
         refresh=refresh_token_lifetime,
@@ -56,7 +58,7 @@ def create_app(
     ctx = ReferenceContext(
         accounts=accounts or default_accounts(),
         edition=checked,
-        faults=parse_faults(faults),
+        faults=chosen,
         store=TokenStore(lifetimes, clock),
     )
     app = Starlette(
@@ -83,12 +85,10 @@ def _routes(ctx: ReferenceContext) -> list[Route]:
 
 
 def _exception_handlers(ctx: ReferenceContext) -> dict[type[Exception], _Handler]:
-    plain_400 = ctx.has_fault("error-body-plain-text")
-
     async def api_error(request: Request, exc: Exception) -> Response:
         if not isinstance(exc, ApiError):  # only registered for ApiError
             raise exc
-        return render_error(exc, ctx.edition, plain_400=plain_400)
+        return render_error(exc, ctx.edition, ctx.faults)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         # Starlette's own 404 (unknown path) and 405 (other method, with Allow).
@@ -99,6 +99,6 @@ def _exception_handlers(ctx: ReferenceContext) -> dict[type[Exception], _Handler
         )
         status = exc.status_code if 400 <= exc.status_code < 500 else None
         error = ApiError(problem, status=status, headers=exc.headers)
-        return render_error(error, ctx.edition, plain_400=plain_400)
+        return render_error(error, ctx.edition, ctx.faults)
 
     return {ApiError: api_error, HTTPException: http_error}

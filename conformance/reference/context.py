@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from .accounts import Accounts
-from .errors import Edition
+from .errors import RFC6749, Edition
 from .store import TokenStore
 
 TOKEN_PATH = "/oauth2/v1/token"
@@ -37,3 +37,8 @@ class ReferenceContext:
     def has_fault(self, name: str) -> bool:
         """Whether the app was built with this fault."""
         return name in self.faults
+
+    @property
+    def rfc6749(self) -> bool:
+        """Whether the app serves edition "rfc6749" (RFC 6749 alone, no platform rules)."""
+        return self.edition == RFC6749

@@ -36,19 +36,24 @@ def authenticate_client(headers: RawHeaders, accounts: Accounts, faults: frozens
     if not values:
         if "auth-missing-400" in faults:
             raise ApiError(Problem.INVALID_CLIENT, "credentials are required", status=400)
-        raise ApiError(Problem.INVALID_CLIENT, "credentials are required")
+        if "rfc-no-auth-invalid-request" in faults:
+            raise ApiError(Problem.INVALID_REQUEST, "client credentials are required")
+        challenge = "rfc-no-auth-401-without-challenge" not in faults
+        raise ApiError(Problem.INVALID_CLIENT, "credentials are required", challenge=challenge)
+    # `rfc-invalid-client-400`: every failure of credentials that were sent is a 400.
+    failed_status = 400 if "rfc-invalid-client-400" in faults else None
     try:
         client_id, secret = parse_basic(values, urldecode="basic-not-urldecoded" not in faults)
     except MalformedCredentials as exc:
-        status = 400 if "auth-malformed-400" in faults else None
+        status = 400 if "auth-malformed-400" in faults else failed_status
         raise ApiError(Problem.INVALID_CLIENT, str(exc), status=status) from None
     client = accounts.client(client_id)
     if client is None:
         if "unknown-client-403" in faults:
             raise ApiError(Problem.FORBIDDEN)
-        raise ApiError(Problem.INVALID_CLIENT)
+        raise ApiError(Problem.INVALID_CLIENT, status=failed_status)
     if not _same(secret, client.client_secret) and "secret-not-checked" not in faults:
-        raise ApiError(Problem.INVALID_CLIENT)
+        raise ApiError(Problem.INVALID_CLIENT, status=failed_status)
     return client
 
 

@@ -2,7 +2,9 @@
 
 All three share rules 1 to 4 (transactionId, printable headers, client
 authentication, a strict form body); failures are raised as ApiError and rendered
-by the app's exception handler.
+by the app's exception handler. Edition "rfc6749" skips the platform's header rules
+(transactionId, institutionId: accepted and ignored) and refuses a second client
+authentication method in the body.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .grants import (
     TokenBody,
     authenticate_user,
     check_authorize_scope,
+    check_rfc_request,
     run_grant,
     select_grant,
 )
@@ -45,16 +48,19 @@ class Endpoints:
         client, params = await self._accepted(
             request, ctx.faults, from_query=request.method != "POST"
         )
+        if ctx.rfc6749:
+            check_rfc_request(params, client, ctx.faults)
         grant = select_grant(params, ctx.faults)
-        check_institution(
-            request.scope["headers"],
-            ctx.accounts,
-            client,
-            required=grant in INSTITUTION_GRANTS and not ctx.has_fault("institution-optional"),
-            unchecked=ctx.has_fault("institution-unchecked"),
-        )
+        if not ctx.rfc6749:
+            check_institution(
+                request.scope["headers"],
+                ctx.accounts,
+                client,
+                required=grant in INSTITUTION_GRANTS and not ctx.has_fault("institution-optional"),
+                unchecked=ctx.has_fault("institution-unchecked"),
+            )
         if grant not in client.grants and not ctx.has_fault("grant-restrictions-ignored"):
-            raise ApiError(Problem.FORBIDDEN, "the client may not use this grant")
+            raise ApiError(Problem.GRANT_NOT_ALLOWED, "the client may not use this grant")
         body = run_grant(grant, GrantRequest(ctx, client, params))
         return self._token_response(body, client)
 
@@ -78,13 +84,17 @@ class Endpoints:
         """`POST /reference/v1/authorize`: a user's consent, as a single-use code."""
         ctx = self.ctx
         client, params = await self._accepted(request, _NO_FAULTS)
-        check_institution(request.scope["headers"], ctx.accounts, client, required=False)
+        if not ctx.rfc6749:
+            check_institution(request.scope["headers"], ctx.accounts, client, required=False)
         if "authorization_code" not in client.grants:
-            raise ApiError(Problem.FORBIDDEN, "the client may not use this grant")
+            raise ApiError(Problem.GRANT_NOT_ALLOWED, "the client may not use this grant")
         user = authenticate_user(ctx.accounts, client, params, _NO_FAULTS)
         scopes = check_authorize_scope(params.get("scope"), client)
         code = ctx.store.issue_code(
-            client.client_id, user.username, offline_access="offline_access" in scopes
+            client.client_id,
+            user.username,
+            offline_access="offline_access" in scopes,
+            scope=scopes or client.scopes,  # RFC 6749 3.3: a default when none is asked
         )
         return JSONResponse({"code": code})
 
@@ -93,18 +103,30 @@ class Endpoints:
     ) -> tuple[Client, Params]:
         """Rules 1 to 4, in order; `faults` holds those that apply to this route."""
         headers = request.scope["headers"]
-        check_transaction_id(
-            headers, optional="txid-optional" in faults, fail_500="invalid-txid-500" in faults
-        )
+        if not self.ctx.rfc6749:
+            check_transaction_id(
+                headers, optional="txid-optional" in faults, fail_500="invalid-txid-500" in faults
+            )
         check_printable_headers(headers)
         client = authenticate_client(headers, self.ctx.accounts, faults)
         if from_query:
             return client, parse_query(request.url.query)
-        return client, await read_form(request, accept_json="json-body-accepted" in faults)
+        return client, await read_form(
+            request,
+            accept_json="json-body-accepted" in faults,
+            first_wins="rfc-repeated-param-first-wins" in faults,
+        )
 
     def _token_response(self, body: TokenBody, client: Client) -> Response:
         if self.ctx.has_fault("success-echoes-client-secret"):
             body["client_secret"] = client.client_secret  # the leak D18 forbids, on purpose
+        duplicate = self.ctx.has_fault("rfc-duplicate-json-member")
+        if not (duplicate or self.ctx.has_fault("token-content-type-text")):
+            return JSONResponse(body)
+        text = json.dumps(body)
+        if duplicate:
+            # The same member twice in the JSON text, both times with the same value.
+            text = '{"token_type": ' + json.dumps(body["token_type"]) + ", " + text[1:]
         if self.ctx.has_fault("token-content-type-text"):
-            return Response(json.dumps(body), media_type="text/plain")
-        return JSONResponse(body)
+            return Response(text, media_type="text/plain")
+        return Response(text, media_type="application/json")

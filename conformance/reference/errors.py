@@ -1,21 +1,28 @@
-"""The CMN error table of each edition and the error responses built from it.
+"""The error table of each edition and the error responses built from it.
 
 Handlers raise `ApiError(Problem.X)`; the edition's table turns the problem into a
-status, a CMN code and a message (spec section 4, D17). Keeping the table in one
-place means a handler never spells a code or a status itself.
+status and a body: a CMN code and a message in the platform's editions (spec section
+4, D17), an RFC 6749 5.2 `error` and `error_description` in edition "rfc6749".
+Keeping the tables in one place means a handler never spells a code or a status itself.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum, auto
-from typing import Literal
+from typing import Final, Literal
 
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-Edition = Literal["1.3.1", "1.11.0"]
-EDITIONS: tuple[Edition, ...] = ("1.3.1", "1.11.0")
+Edition = Literal["1.3.1", "1.11.0", "rfc6749"]
+RFC6749: Final = "rfc6749"
+PLATFORM_EDITIONS: tuple[Edition, ...] = ("1.3.1", "1.11.0")
+# "rfc6749": the token endpoint as RFC 6749 alone describes it, without the platform's
+# transactionId and institutionId headers and with RFC 6749 5.2 error bodies.
+EDITIONS: tuple[Edition, ...] = (*PLATFORM_EDITIONS, RFC6749)
 
 # RFC 7235 3.1: a 401 carries a challenge; D11 asks for it on client-auth failures.
 BASIC_CHALLENGE = 'Basic realm="token"'
@@ -29,6 +36,8 @@ class Problem(Enum):
     INVALID_INSTITUTION = auto()
     FORBIDDEN = auto()
     INVALID_GRANT_TYPE = auto()
+    MISSING_GRANT_TYPE = auto()
+    GRANT_NOT_ALLOWED = auto()
     INVALID_TRANSACTION_ID = auto()
     INVALID_REQUEST = auto()
     NOT_FOUND = auto()
@@ -58,6 +67,10 @@ _SHARED: dict[Problem, CmnEntry] = {
     Problem.INVALID_INSTITUTION: CmnEntry(400, "CMN_90005", "Header institutionId is invalid"),
     Problem.FORBIDDEN: CmnEntry(403, "CMN_90006", "Not authorized to access this resource"),
     Problem.INVALID_GRANT_TYPE: CmnEntry(400, "CMN_90007", "Invalid grant type"),
+    # The platform answers a missing grant_type like an unknown one (D12).
+    Problem.MISSING_GRANT_TYPE: CmnEntry(400, "CMN_90007", "Invalid grant type"),
+    # A grant the client may not use is the platform's "may not": 403 (spec section 4).
+    Problem.GRANT_NOT_ALLOWED: CmnEntry(403, "CMN_90006", "Not authorized to access this resource"),
     Problem.INVALID_TRANSACTION_ID: CmnEntry(400, "CMN_90008", "Header transactionId is invalid"),
     Problem.INVALID_REQUEST: CmnEntry(400, "CMN_90011", "Request is invalid"),
     # Neither edition has a code for an unknown path or a wrong method; "request is
@@ -74,7 +87,7 @@ _SHARED: dict[Problem, CmnEntry] = {
     ),
 }
 
-# What differs between the editions (spec section 4).
+# What differs between the platform's editions (spec section 4).
 _BY_EDITION: dict[Edition, dict[Problem, CmnEntry]] = {
     "1.3.1": {
         Problem.INVALID_CLIENT: CmnEntry(401, "CMN_90004", "Invalid client credentials"),
@@ -99,8 +112,67 @@ def check_edition(edition: str) -> Edition:
 
 
 def cmn_entry(edition: Edition, problem: Problem) -> CmnEntry:
-    """The row of this edition's table for a problem."""
+    """The row of a platform edition's table for a problem."""
     return _BY_EDITION[edition].get(problem) or _SHARED[problem]
+
+
+@dataclass(frozen=True)
+class RfcEntry:
+    """How edition "rfc6749" reports a problem: status, `error`, `error_description`."""
+
+    status: int
+    error: str
+    description: str
+
+
+# RFC 6749 5.2: every error is 400 except invalid_client, which is 401 when the client
+# tried the Authorization header; this server only takes Basic, so it is always 401.
+# 404, 405 and 500 are outside 5.2: their codes are deliberately none of its six, so
+# an answer to a wrong path or method is never mistaken for a token-endpoint error.
+_RFC: dict[Problem, RfcEntry] = {
+    Problem.INTERNAL: RfcEntry(500, "server_error", "Internal server error"),
+    Problem.INVALID_CLIENT: RfcEntry(401, "invalid_client", "Client authentication failed"),
+    Problem.INVALID_INSTITUTION: RfcEntry(400, "invalid_request", "The request is invalid"),
+    Problem.FORBIDDEN: RfcEntry(403, "access_denied", "Not authorized to access this resource"),
+    Problem.INVALID_GRANT_TYPE: RfcEntry(
+        400, "unsupported_grant_type", "The grant type is not supported"
+    ),
+    Problem.MISSING_GRANT_TYPE: RfcEntry(
+        400, "invalid_request", "The grant_type parameter is required"
+    ),
+    Problem.GRANT_NOT_ALLOWED: RfcEntry(
+        400, "unauthorized_client", "The client is not authorized to use this grant type"
+    ),
+    Problem.INVALID_TRANSACTION_ID: RfcEntry(400, "invalid_request", "The request is invalid"),
+    Problem.INVALID_REQUEST: RfcEntry(400, "invalid_request", "The request is invalid"),
+    Problem.NOT_FOUND: RfcEntry(404, "not_found", "No such resource"),
+    Problem.METHOD_NOT_ALLOWED: RfcEntry(405, "method_not_allowed", "Method not allowed"),
+    Problem.INVALID_SCOPES: RfcEntry(
+        400, "invalid_scope", "The requested scope is invalid, unknown or exceeds the scope granted"
+    ),
+    Problem.INVALID_USERNAME: RfcEntry(400, "invalid_request", "The request is invalid"),
+    Problem.INVALID_PASSWORD: RfcEntry(400, "invalid_request", "The request is invalid"),
+    Problem.INVALID_USER_CREDENTIALS: RfcEntry(
+        400, "invalid_grant", "The resource owner credentials are invalid"
+    ),
+    Problem.NON_PRINTABLE: RfcEntry(
+        400, "invalid_request", "The request contains non printable ASCII characters"
+    ),
+    Problem.INVALID_TOKEN: RfcEntry(
+        400,
+        "invalid_grant",
+        "The authorization grant or refresh token is invalid, expired, revoked, "
+        "or was issued to another client",
+    ),
+}
+
+# RFC 6749 5.2 (Appendix A.7, A.8): the characters error and error_description may use.
+RFC_ERROR_TEXT = re.compile(r"[\x20-\x21\x23-\x5B\x5D-\x7E]+")
+
+
+def rfc_entry(problem: Problem) -> RfcEntry:
+    """How edition "rfc6749" reports a problem."""
+    return _RFC[problem]
 
 
 class ApiError(Exception):
@@ -118,26 +190,59 @@ class ApiError(Exception):
         *,
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
+        challenge: bool = True,
     ) -> None:
         super().__init__(problem.name if detail is None else f"{problem.name}: {detail}")
         self.problem = problem
         self.detail = detail
         self.status = status
         self.headers = dict(headers or {})
+        # Whether a 401 gets the Basic challenge; only the rfc-no-auth-401-without-challenge
+        # fault turns it off.
+        self.challenge = challenge
 
 
-def render_error(error: ApiError, edition: Edition, *, plain_400: bool = False) -> Response:
-    """The HTTP response for an error: JSON `{code, message}` (D17).
+def render_error(
+    error: ApiError, edition: Edition, faults: frozenset[str] = frozenset()
+) -> Response:
+    """The HTTP response for an error: JSON `{code, message}` (D17), or in edition
+    "rfc6749" JSON `{error, error_description}` (RFC 6749 5.2).
 
-    `plain_400` is the `error-body-plain-text` fault: 400s answer `Bad Request` as
-    text/plain instead, all else unchanged.
+    `faults` is the app's set; those about error bodies apply here:
+    `error-body-plain-text` (400s answer `Bad Request` as text/plain instead),
+    `rfc-invalid-client-text-plain` and `rfc-error-description-non-ascii`.
     """
+    if edition == RFC6749:
+        return _render_rfc_error(error, faults)
     entry = cmn_entry(edition, error.problem)
     status = error.status or entry.status
-    headers = dict(error.headers)
-    if status == 401:
-        headers.setdefault("WWW-Authenticate", BASIC_CHALLENGE)
-    if status == 400 and plain_400:
+    headers = _headers(error, status)
+    if status == 400 and "error-body-plain-text" in faults:
         return PlainTextResponse("Bad Request", status_code=status, headers=headers)
     message = entry.message if error.detail is None else f"{entry.message}: {error.detail}"
     return JSONResponse({"code": entry.code, "message": message}, status, headers)
+
+
+def _headers(error: ApiError, status: int) -> dict[str, str]:
+    headers = dict(error.headers)
+    if status == 401 and error.challenge:
+        headers.setdefault("WWW-Authenticate", BASIC_CHALLENGE)
+    return headers
+
+
+def _render_rfc_error(error: ApiError, faults: frozenset[str]) -> Response:
+    entry = rfc_entry(error.problem)
+    status = error.status or entry.status
+    headers = _headers(error, status)
+    if status == 400 and "error-body-plain-text" in faults:
+        return PlainTextResponse("Bad Request", status_code=status, headers=headers)
+    description = entry.description
+    if error.detail is not None and RFC_ERROR_TEXT.fullmatch(error.detail):
+        description = f"{description}: {error.detail}"
+    if "rfc-error-description-non-ascii" in faults:
+        description = f"{description} \u2014 see the server\u2019s documentation"
+    body = {"error": entry.error, "error_description": description}
+    if status == 401 and "rfc-invalid-client-text-plain" in faults:
+        text = json.dumps(body)
+        return Response(text, status_code=status, headers=headers, media_type="text/plain")
+    return JSONResponse(body, status, headers)

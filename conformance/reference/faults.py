@@ -5,6 +5,12 @@ target does it, so the suite's own tests can show that every check fails against
 fault and passes against the clean target. Handler faults act on the token endpoint
 (and the revocation faults on the revocation endpoint) only; the transactionId and
 error-body faults act on every response.
+
+Two kinds: platform faults (`requirement` names the platform contract's requirement
+they break in editions 1.3.1 and 1.11.0; they may be used in edition "rfc6749" too,
+where `rfc6749` names the RFC 6749 requirement they break there, if exactly one) and
+rfc6749-only faults (`requirement` None, names starting `rfc-`), which the app accepts
+only in edition "rfc6749".
 """
 
 from __future__ import annotations
@@ -19,10 +25,20 @@ class Fault:
     """A named breakage of one requirement."""
 
     name: str
-    requirement: str
+    # The platform requirement broken in editions 1.3.1 and 1.11.0; None: an
+    # rfc6749-only fault.
+    requirement: str | None
     description: str
     # True when only generated input (the property-based phase) meets the faulty path.
     generated_input: bool = False
+    # The requirement of specs/rfc6749.toml broken when the reference serves edition
+    # "rfc6749"; None when the fault does not break exactly one requirement there.
+    rfc6749: str | None = None
+
+    @property
+    def rfc6749_only(self) -> bool:
+        """Whether the fault exists only in edition "rfc6749"."""
+        return self.requirement is None
 
 
 _FAULT_LIST: tuple[Fault, ...] = (
@@ -74,11 +90,13 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "basic-not-urldecoded",
         "AUTH-SPECIAL-CHARS",
         "Basic credentials are compared without form-urldecoding them.",
+        rfc6749="RFC-BASIC-ENCODING",
     ),
     Fault(
         "grant-missing-defaults",
         "GRANT-MISSING",
         "A missing grant_type is treated as client_credentials.",
+        rfc6749="RFC-GRANT-TYPE-MISSING",
     ),
     Fault(
         "grant-unsupported-403",
@@ -89,11 +107,13 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "json-body-accepted",
         "BODY-NOT-FORM",
         "An application/json body is parsed as the parameters and honoured.",
+        rfc6749="RFC-BODY-FORM",
     ),
     Fault(
         "get-issues-token",
         "METHOD-NOT-POST",
         "GET with query parameters is processed like POST and issues tokens.",
+        rfc6749="RFC-POST-ONLY",
     ),
     Fault(
         "password-field-optional",
@@ -104,11 +124,13 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "code-field-optional",
         "CODE-FIELD-REQUIRED",
         "An authorization_code grant without code issues a token.",
+        rfc6749="RFC-FIELD-MISSING",
     ),
     Fault(
         "refresh-field-optional",
         "REFRESH-FIELD-REQUIRED",
         "A refresh_token grant without refresh_token issues a token.",
+        rfc6749="RFC-FIELD-MISSING",
     ),
     Fault(
         "client-credentials-broken",
@@ -116,24 +138,35 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "Valid client_credentials requests get 403 CMN_90006.",
     ),
     Fault(
-        "password-grant-broken", "PASSWORD-SUCCESS", "Valid password requests get 401 CMN_90015."
+        "password-grant-broken",
+        "PASSWORD-SUCCESS",
+        "Valid password requests get 401 CMN_90015.",
+        rfc6749="RFC-PASSWORD-SUCCESS",
     ),
     Fault(
-        "code-exchange-broken", "CODE-SUCCESS", "Valid code exchanges get the invalid-token error."
+        "code-exchange-broken",
+        "CODE-SUCCESS",
+        "Valid code exchanges get the invalid-token error.",
+        rfc6749="RFC-CODE-SUCCESS",
     ),
     Fault(
         "refresh-grant-broken",
         "REFRESH-SUCCESS",
         "Valid refresh requests get the invalid-token error.",
+        rfc6749="RFC-REFRESH-SUCCESS",
     ),
     Fault("token-type-mac", "RESP-TOKEN-TYPE", "token_type is 'mac'."),
     Fault(
-        "expires-in-suffixed", "RESP-EXPIRES-IN", "expires_in carries a unit suffix, e.g. '3600s'."
+        "expires-in-suffixed",
+        "RESP-EXPIRES-IN",
+        "expires_in carries a unit suffix, e.g. '3600s'.",
+        rfc6749="RFC-TOKEN-SYNTAX",
     ),
     Fault(
         "client-credentials-refresh-token",
         "CC-NO-REFRESH",
         "client_credentials also returns a refresh_token.",
+        rfc6749="RFC-CC-NO-REFRESH",
     ),
     Fault(
         "password-no-refresh-token",
@@ -144,11 +177,13 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "no-cache-control",
         "RESP-CACHE-CONTROL",
         "200 token responses carry no Cache-Control header.",
+        rfc6749="RFC-NO-STORE",
     ),
     Fault(
         "token-content-type-text",
         "RESP-CONTENT-TYPE",
         "200 token responses are labelled text/plain (the body is still JSON text).",
+        rfc6749="RFC-SUCCESS-FIELDS",
     ),
     Fault(
         "access-token-reused",
@@ -171,7 +206,10 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "A transactionId that is not a UUID gets 500 CMN_90000 instead of 400.",
     ),
     Fault(
-        "password-not-checked", "PASSWORD-WRONG", "A known user with a wrong password gets tokens."
+        "password-not-checked",
+        "PASSWORD-WRONG",
+        "A known user with a wrong password gets tokens.",
+        rfc6749="RFC-PASSWORD-WRONG",
     ),
     Fault(
         "unknown-user-accepted",
@@ -192,24 +230,33 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "unknown-refresh-accepted",
         "REFRESH-UNKNOWN",
         "A refresh token the server never issued gets tokens.",
+        rfc6749="RFC-INVALID-GRANT",
     ),
     Fault(
         "refresh-not-bound-to-client",
         "REFRESH-FOREIGN",
         "A refresh token issued to another client is accepted.",
+        rfc6749="RFC-REFRESH-CLIENT-BOUND",
     ),
     Fault("revoke-noop", "REFRESH-REVOKED", "Revocation answers 204 but revokes nothing."),
     Fault("revoke-rejects", "REVOKE-SUCCESS", "Valid revocation requests get 400 CMN_90011."),
-    Fault("code-reusable", "CODE-REUSE", "Authorization codes can be exchanged more than once."),
+    Fault(
+        "code-reusable",
+        "CODE-REUSE",
+        "Authorization codes can be exchanged more than once.",
+        rfc6749="RFC-CODE-SINGLE-USE",
+    ),
     Fault(
         "invalid-code-accepted",
         "CODE-INVALID",
         "A code that was never issued gets tokens (issued codes stay single use).",
+        rfc6749="RFC-INVALID-GRANT",
     ),
     Fault(
         "grant-restrictions-ignored",
         "CLIENT-GRANT-FORBIDDEN",
         "Clients may use grants they are not allowed.",
+        rfc6749="RFC-UNAUTHORIZED-CLIENT",
     ),
     Fault(
         "txid-reflected",
@@ -234,7 +281,119 @@ _FAULT_LIST: tuple[Fault, ...] = (
     ),
 )
 
-FAULTS: dict[str, Fault] = {fault.name: fault for fault in _FAULT_LIST}
+# Edition "rfc6749" only: each breaks one requirement of specs/rfc6749.toml as the
+# rfc6749 profile judges it, and nothing else the profile sends meets the faulty path.
+_RFC6749_FAULT_LIST: tuple[Fault, ...] = (
+    Fault(
+        "rfc-cc-broken",
+        None,
+        "client_credentials requests that carry no parameter besides grant_type and scope, "
+        "from a client whose id form-urlencoding leaves unchanged, get 400 "
+        "unauthorized_client (after the scope is checked); a request with a further "
+        "parameter, or from a client whose id has special characters, still gets its token.",
+        rfc6749="RFC-CC-SUCCESS",
+    ),
+    Fault(
+        "rfc-no-pragma",
+        None,
+        "200 token responses carry no Pragma header (Cache-Control: no-store stays).",
+        rfc6749="RFC-PRAGMA",
+    ),
+    Fault(
+        "rfc-duplicate-json-member",
+        None,
+        "200 token responses name token_type twice in the JSON text (same value both times).",
+        rfc6749="RFC-PARAMS-ONCE",
+    ),
+    Fault(
+        "rfc-no-expires-in",
+        None,
+        "Token responses carry no expires_in.",
+        rfc6749="RFC-EXPIRES-IN",
+    ),
+    Fault(
+        "rfc-invalid-client-text-plain",
+        None,
+        "401 invalid_client answers are labelled text/plain; the body is still the JSON error "
+        "text.",
+        rfc6749="RFC-ERROR-BODY",
+    ),
+    Fault(
+        "rfc-error-description-non-ascii",
+        None,
+        "error_description ends with non-ASCII text (an em dash and a typographic apostrophe).",
+        rfc6749="RFC-ERROR-CHARSET",
+    ),
+    Fault(
+        "rfc-spent-refresh-401",
+        None,
+        "A refresh token already rotated out gets 401 invalid_grant (with a Basic challenge) "
+        "instead of 400; never-issued and other clients' refresh tokens still get 400.",
+        rfc6749="RFC-ERROR-STATUS",
+    ),
+    Fault(
+        "rfc-no-auth-invalid-request",
+        None,
+        "A request without an Authorization header gets 400 invalid_request instead of "
+        "invalid_client.",
+        rfc6749="RFC-INVALID-CLIENT",
+    ),
+    Fault(
+        "rfc-invalid-client-400",
+        None,
+        "A failed Basic authentication (wrong secret, unknown client, malformed header) gets "
+        "400 invalid_client without WWW-Authenticate; a missing header still gets 401.",
+        rfc6749="RFC-INVALID-CLIENT-401",
+    ),
+    Fault(
+        "rfc-no-auth-401-without-challenge",
+        None,
+        "A request without an Authorization header gets 401 invalid_client with no "
+        "WWW-Authenticate header; failed Basic authentications keep their challenge.",
+        rfc6749="RFC-401-CHALLENGE",
+    ),
+    Fault(
+        "rfc-two-auth-accepted",
+        None,
+        "A request with Basic credentials and client_secret in the body is served; the body's "
+        "credentials are ignored.",
+        rfc6749="RFC-ONE-AUTH-METHOD",
+    ),
+    Fault(
+        "rfc-unsupported-grant-invalid-request",
+        None,
+        "An unknown grant_type gets 400 invalid_request instead of unsupported_grant_type.",
+        rfc6749="RFC-UNSUPPORTED-GRANT",
+    ),
+    Fault(
+        "rfc-repeated-param-first-wins",
+        None,
+        "A repeated body parameter is not refused: its first value is used.",
+        rfc6749="RFC-PARAM-REPEATED",
+    ),
+    Fault(
+        "rfc-unknown-param-rejected",
+        None,
+        "A token request with a parameter RFC 6749 does not define gets 400 invalid_request.",
+        rfc6749="RFC-UNKNOWN-PARAM-IGNORED",
+    ),
+    Fault(
+        "rfc-unknown-scope-dropped",
+        None,
+        "client_credentials and password requests: unknown scope values are dropped "
+        "silently, and a response that grants less than was asked leaves scope out.",
+        rfc6749="RFC-SCOPE-UNKNOWN",
+    ),
+    Fault(
+        "rfc-refresh-scope-widened",
+        None,
+        "A refresh grants the scope it asks for, unchecked against the original grant or "
+        "the client's scopes, and reports it in scope.",
+        rfc6749="RFC-REFRESH-SCOPE-NOT-WIDER",
+    ),
+)
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in (*_FAULT_LIST, *_RFC6749_FAULT_LIST)}
 """Every fault the reference target knows, by name."""
 
 
@@ -254,6 +413,17 @@ def parse_faults(names: Iterable[str] | str) -> frozenset[str]:
             raise ValueError(_unknown_fault_message(name))
         chosen.add(name)
     return frozenset(chosen)
+
+
+def check_faults_for_edition(faults: frozenset[str], edition: str) -> None:
+    """Refuse rfc6749-only faults in the platform's editions (ValueError)."""
+    if edition == "rfc6749":
+        return
+    misplaced = sorted(name for name in faults if FAULTS[name].rfc6749_only)
+    if misplaced:
+        raise ValueError(
+            f"fault {misplaced[0]!r} applies to edition 'rfc6749' only, not {edition!r}"
+        )
 
 
 def _unknown_fault_message(name: str) -> str:

@@ -37,11 +37,13 @@ def media_type(request: Request) -> tuple[str, dict[str, str]] | None:
     return kind.strip().lower(), parsed
 
 
-async def read_form(request: Request, *, accept_json: bool = False) -> Params:
+async def read_form(
+    request: Request, *, accept_json: bool = False, first_wins: bool = False
+) -> Params:
     """The body's parameters, or ApiError (400 CMN_90011) for anything not a clean form.
 
     `accept_json` is the `json-body-accepted` fault: a JSON object body is taken as
-    the parameters.
+    the parameters. `first_wins` is the `rfc-repeated-param-first-wins` fault.
     """
     content = media_type(request)
     if content is not None and accept_json and content[0] == JSON_MEDIA_TYPE:
@@ -50,7 +52,7 @@ async def read_form(request: Request, *, accept_json: bool = False) -> Params:
         raise ApiError(Problem.INVALID_REQUEST, f"Content-Type must be {FORM_MEDIA_TYPE}")
     if content[1].get("charset", "utf-8") not in _CHARSETS:
         raise ApiError(Problem.INVALID_REQUEST, "the body must be UTF-8")
-    return parse_form(await read_body(request))
+    return parse_form(await read_body(request), first_wins=first_wins)
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -76,8 +78,11 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
-def parse_form(body: bytes) -> Params:
-    """Parameters of a form-urlencoded body, refusing anything ambiguous."""
+def parse_form(body: bytes, *, first_wins: bool = False) -> Params:
+    """Parameters of a form-urlencoded body, refusing anything ambiguous.
+
+    `first_wins` (a fault) takes a repeated parameter's first value instead of refusing it.
+    """
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -89,7 +94,7 @@ def parse_form(body: bytes) -> Params:
     except (ValueError, UnicodeDecodeError):
         # UnicodeDecodeError: an escape such as %ff that decodes to invalid UTF-8.
         raise ApiError(Problem.INVALID_REQUEST, "the body is not form-urlencoded") from None
-    return unique_params(pairs)
+    return unique_params(pairs, first_wins=first_wins)
 
 
 def parse_query(query: str) -> Params:
@@ -108,11 +113,13 @@ def parse_json_object(body: bytes) -> Params:
     return {str(k): v for k, v in value.items()}
 
 
-def unique_params(pairs: list[tuple[str, str]]) -> Params:
+def unique_params(pairs: list[tuple[str, str]], *, first_wins: bool = False) -> Params:
     """The pairs as a mapping; a repeated name is an error (RFC 6749 3.2)."""
     params: Params = {}
     for name, value in pairs:
         if name in params:
+            if first_wins:
+                continue
             raise ApiError(Problem.INVALID_REQUEST, "a parameter is repeated")
         params[name] = value
     return params

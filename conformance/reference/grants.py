@@ -3,13 +3,20 @@
 Each grant takes the authenticated client and the parsed parameters and returns the
 JSON body of a 200, or raises ApiError. Faults are checked by name at the single
 place each one changes behaviour.
+
+Edition "rfc6749" differs in scope (RFC 6749 3.3: a space-delimited `scope`, checked
+against the client's scopes and, on refresh, against the original grant, and always
+reported in the response) and in the token body (integer expires_in, no platform or
+OpenID members).
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote_plus
 
 from .accounts import GRANT_TYPES, Accounts, Client, User
 from .context import ReferenceContext
@@ -25,6 +32,23 @@ INSTITUTION_GRANTS = frozenset({"client_credentials", "password"})
 # OpenID Connect scopes the authorize route takes besides the client's own.
 OIDC_SCOPES = frozenset({"openid", "profile", "offline_access"})
 ID_TOKEN_ISSUER = "https://reference.conformance.invalid"
+# RFC 6749 Appendix A.4: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
+# The request parameters RFC 6749 defines for the token endpoint (4.1.3, 4.3.2, 4.4.2,
+# 6, and client_id / client_secret of 2.3.1); only `rfc-unknown-param-rejected` uses it.
+RFC_PARAMETERS = frozenset(
+    {
+        "grant_type",
+        "scope",
+        "username",
+        "password",
+        "code",
+        "redirect_uri",
+        "client_id",
+        "client_secret",
+        "refresh_token",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -41,16 +65,41 @@ class GrantRequest:
 
 
 def select_grant(params: Params, faults: frozenset[str]) -> str:
-    """Rule 5: a supported grant_type, else 400 CMN_90007 (D12)."""
+    """Rule 5: a supported grant_type, else 400 CMN_90007 (D12).
+
+    In edition "rfc6749" a missing or empty grant_type is invalid_request and an
+    unknown one unsupported_grant_type (RFC 6749 3.2, 5.2).
+    """
     grant = params.get("grant_type", "")
     # The fault needs other parameters present: an empty body stays refused, so the fault
     # breaks GRANT-MISSING alone and not BODY-NOT-FORM (D15) as well.
     if not grant and params and "grant-missing-defaults" in faults:
         return "client_credentials"
+    if not grant:
+        # RFC 6749 3.2: a parameter sent without a value counts as omitted.
+        raise ApiError(Problem.MISSING_GRANT_TYPE)
     if grant not in GRANT_TYPES:
-        status = 403 if grant and "grant-unsupported-403" in faults else None
+        if "rfc-unsupported-grant-invalid-request" in faults:
+            raise ApiError(Problem.INVALID_REQUEST, "the grant type is not recognised")
+        status = 403 if "grant-unsupported-403" in faults else None
         raise ApiError(Problem.INVALID_GRANT_TYPE, status=status)
     return grant
+
+
+def check_rfc_request(params: Params, client: Client, faults: frozenset[str]) -> None:
+    """Edition "rfc6749": one client authentication method per request (RFC 6749 2.3).
+
+    The client authenticated with Basic already, so client_secret in the body is a
+    second method; a client_id in the body may be sent (4.1.3) but must name the
+    authenticated client. An empty value counts as omitted (3.2).
+    """
+    if params.get("client_secret") and "rfc-two-auth-accepted" not in faults:
+        raise ApiError(Problem.INVALID_REQUEST, "the client used more than one authentication")
+    body_client_id = params.get("client_id")
+    if body_client_id and body_client_id != client.client_id:
+        raise ApiError(Problem.INVALID_REQUEST, "client_id is not the authenticated client")
+    if "rfc-unknown-param-rejected" in faults and set(params) - RFC_PARAMETERS:
+        raise ApiError(Problem.INVALID_REQUEST, "the request has an unrecognised parameter")
 
 
 def run_grant(grant: str, request: GrantRequest) -> TokenBody:
@@ -71,31 +120,53 @@ def _write_ascii_audit_log(params: Params) -> None:
         raise ApiError(Problem.INTERNAL, "the audit log could not be written") from None
 
 
+@dataclass(frozen=True)
+class Granted:
+    """The scope a token request is granted, and whether the response reports it."""
+
+    scope: frozenset[str]
+    # False only under `rfc-unknown-scope-dropped`: less was granted than asked, unsaid.
+    reported: bool = True
+
+
 def token_body(
-    ctx: ReferenceContext, issued: IssuedTokens, *, id_token: str | None = None
+    ctx: ReferenceContext,
+    issued: IssuedTokens,
+    *,
+    id_token: str | None = None,
+    granted: Granted | None = None,
 ) -> TokenBody:
-    """The JSON body of a 200 token response (spec section 3; D6, D7)."""
+    """The JSON body of a 200 token response (spec section 3; D6, D7; RFC 6749 5.1).
+
+    Edition "rfc6749" reports `granted` (default: the session's scope) as `scope` and
+    leaves out the platform's refresh_token_expires_in and the OpenID id_token.
+    """
     lifetimes = ctx.store.lifetimes
     body: TokenBody = {
         "access_token": issued.access_token,
         "token_type": "mac" if ctx.has_fault("token-type-mac") else "Bearer",
-        "expires_in": _seconds(
-            ctx, lifetimes.access, suffixed=ctx.has_fault("expires-in-suffixed")
-        ),
     }
+    if not ctx.has_fault("rfc-no-expires-in"):
+        suffixed = ctx.has_fault("expires-in-suffixed")
+        body["expires_in"] = _seconds(ctx, lifetimes.access, suffixed=suffixed)
     if issued.refresh_token is not None:
         body["refresh_token"] = issued.refresh_token
-        body["refresh_token_expires_in"] = _seconds(ctx, lifetimes.refresh)
-    if id_token is not None:
+        if not ctx.rfc6749:
+            body["refresh_token_expires_in"] = _seconds(ctx, lifetimes.refresh)
+    if id_token is not None and not ctx.rfc6749:
         body["id_token"] = id_token
+    granted = granted or Granted(issued.scope)
+    if ctx.rfc6749 and granted.reported and granted.scope:
+        body["scope"] = " ".join(sorted(granted.scope))
     return body
 
 
 def _seconds(ctx: ReferenceContext, value: int, *, suffixed: bool = False) -> int | str:
-    # D6: 1.3.1's examples give integers, 1.11.0's schema and examples digit strings.
+    # D6: 1.3.1's examples give integers, 1.11.0's schema and examples digit strings;
+    # RFC 6749 5.1 a number.
     if suffixed:
         return f"{value}s"
-    return value if ctx.edition == "1.3.1" else str(value)
+    return str(value) if ctx.edition == "1.11.0" else value
 
 
 def check_scopes(raw: str | None, client: Client) -> frozenset[str]:
@@ -109,6 +180,50 @@ def check_scopes(raw: str | None, client: Client) -> frozenset[str]:
     if any(scope not in client.scopes for scope in requested):
         raise ApiError(Problem.INVALID_SCOPES)
     return frozenset(requested)
+
+
+def parse_rfc_scope(raw: str) -> frozenset[str]:
+    """A non-empty RFC 6749 3.3 scope: scope-tokens separated by single spaces."""
+    tokens = raw.split(" ")
+    if not all(_SCOPE_TOKEN.fullmatch(token) for token in tokens):
+        raise ApiError(Problem.INVALID_SCOPES, "the scope is malformed")
+    return frozenset(tokens)
+
+
+def check_rfc_scope(raw: str | None, client: Client, faults: frozenset[str]) -> Granted:
+    """Edition "rfc6749": the requested `scope`, each token one of the client's.
+
+    Omitted (or empty, RFC 6749 3.2) grants the client's scopes (3.3: a pre-defined
+    default). An unknown scope is 400 invalid_scope, unless the
+    `rfc-unknown-scope-dropped` fault drops it silently.
+    """
+    if not raw:
+        return Granted(client.scopes)
+    requested = parse_rfc_scope(raw)
+    if requested <= client.scopes:
+        return Granted(requested)
+    if "rfc-unknown-scope-dropped" in faults:
+        return Granted(requested & client.scopes or client.scopes, reported=False)
+    raise ApiError(Problem.INVALID_SCOPES)
+
+
+def check_refresh_scope(raw: str | None, original: frozenset[str], widen: bool) -> Granted:
+    """Edition "rfc6749": a refresh's `scope` may narrow, never widen, the original
+    grant (RFC 6749 6); omitted, it is the original. `widen` is the
+    `rfc-refresh-scope-widened` fault: whatever is asked is granted."""
+    if not raw:
+        return Granted(original)
+    requested = parse_rfc_scope(raw)
+    if requested <= original or widen:
+        return Granted(requested)
+    raise ApiError(Problem.INVALID_SCOPES, "the scope exceeds the scope originally granted")
+
+
+def _request_scope(request: GrantRequest) -> Granted:
+    """The scope of a client_credentials or password request, per edition."""
+    if request.ctx.rfc6749:
+        return check_rfc_scope(request.params.get("scope"), request.client, request.ctx.faults)
+    return Granted(check_scopes(request.params.get("scopes"), request.client))
 
 
 def check_authorize_scope(raw: str | None, client: Client) -> frozenset[str]:
@@ -153,31 +268,44 @@ def _same(given: str, expected: str) -> bool:
 
 
 def _client_credentials(request: GrantRequest) -> TokenBody:
-    check_scopes(request.params.get("scopes"), request.client)
+    granted = _request_scope(request)
     if request.fault("client-credentials-broken"):
         raise ApiError(Problem.FORBIDDEN)
     store, client_id = request.ctx.store, request.client.client_id
+    if request.fault("rfc-cc-broken") and _plain_cc_request(request):
+        raise ApiError(Problem.GRANT_NOT_ALLOWED)
     if request.fault("access-token-reused"):
         cache = request.ctx.cached_access_tokens
         if client_id not in cache:
             cache[client_id] = store.issue(client_id, None, refresh=False).access_token
-        return token_body(request.ctx, IssuedTokens(cache[client_id], None, None))
+        issued = IssuedTokens(cache[client_id], None, None)
+        return token_body(request.ctx, issued, granted=granted)
     # D8: an institution-level token has no refresh token.
     with_refresh = request.fault("client-credentials-refresh-token")
-    return token_body(request.ctx, store.issue(client_id, None, refresh=with_refresh))
+    issued = store.issue(client_id, None, refresh=with_refresh, scope=granted.scope)
+    return token_body(request.ctx, issued, granted=granted)
+
+
+def _plain_cc_request(request: GrantRequest) -> bool:
+    """What `rfc-cc-broken` refuses: nothing but grant_type and scope, from a client
+    whose id form-urlencoding leaves unchanged."""
+    client_id = request.client.client_id
+    return set(request.params) <= {"grant_type", "scope"} and client_id == quote_plus(client_id)
 
 
 def _password(request: GrantRequest) -> TokenBody:
     user = authenticate_user(
         request.ctx.accounts, request.client, request.params, request.ctx.faults
     )
-    check_scopes(request.params.get("scopes"), request.client)
+    granted = _request_scope(request)
     if request.fault("password-grant-broken"):
         raise ApiError(Problem.INVALID_USER_CREDENTIALS)
     # D8: the password grant returns a refresh token.
     with_refresh = not request.fault("password-no-refresh-token")
-    issued = request.ctx.store.issue(request.client.client_id, user.username, refresh=with_refresh)
-    return token_body(request.ctx, issued)
+    issued = request.ctx.store.issue(
+        request.client.client_id, user.username, refresh=with_refresh, scope=granted.scope
+    )
+    return token_body(request.ctx, issued, granted=granted)
 
 
 def _authorization_code(request: GrantRequest) -> TokenBody:
@@ -188,18 +316,22 @@ def _authorization_code(request: GrantRequest) -> TokenBody:
     present = "code" in request.params and request.fault("code-blank-accepted")
     if not code and not (present or request.fault("code-field-optional")):
         raise ApiError(Problem.INVALID_REQUEST, "code is required")
-    grant: CodeGrant | None = CodeGrant(client_id, None, offline_access=False)
+    # What the faults below issue a token for: the client alone, with its own scopes.
+    client_grant = CodeGrant(client_id, None, offline_access=False, scope=request.client.scopes)
+    grant: CodeGrant | None = client_grant
     if code:
         consume = not (request.fault("code-reusable") or request.fault("code-exchange-broken"))
         outcome, grant = request.ctx.store.redeem_code(code, client_id, consume=consume)
         if outcome is Outcome.UNKNOWN and request.fault("invalid-code-accepted"):
-            grant = CodeGrant(client_id, None, offline_access=False)
+            grant = client_grant
         elif outcome is Outcome.OK and request.fault("code-exchange-broken"):
             grant = None
     if grant is None:
         # D21: unknown, expired, used or another client's code.
         raise ApiError(Problem.INVALID_TOKEN)
-    issued = request.ctx.store.issue(client_id, grant.username, refresh=grant.offline_access)
+    issued = request.ctx.store.issue(
+        client_id, grant.username, refresh=grant.offline_access, scope=grant.scope
+    )
     id_token = make_id_token(
         request.ctx.signing_key,
         subject=grant.username or client_id,
@@ -212,12 +344,22 @@ def _authorization_code(request: GrantRequest) -> TokenBody:
 
 def _refresh_token(request: GrantRequest) -> TokenBody:
     token = request.params.get("refresh_token", "")
-    store, client_id = request.ctx.store, request.client.client_id
+    store, client = request.ctx.store, request.client
+    client_id = client.client_id
     if not token:
         if not request.fault("refresh-field-optional"):
             raise ApiError(Problem.INVALID_REQUEST, "refresh_token is required")
-        return token_body(request.ctx, store.issue(client_id, None, refresh=True))
+        return token_body(
+            request.ctx, store.issue(client_id, None, refresh=True, scope=client.scopes)
+        )
     bind = not request.fault("refresh-not-bound-to-client")
+    granted: Granted | None = None
+    if request.ctx.rfc6749:
+        # Before anything changes: a refused scope leaves the refresh token valid.
+        outcome, original = store.refresh_scope(token, client_id, bind_to_client=bind)
+        if outcome is Outcome.OK:
+            widen = request.fault("rfc-refresh-scope-widened")
+            granted = check_refresh_scope(request.params.get("scope"), original, widen)
     if (
         request.fault("refresh-grant-broken")
         and store.check_refresh(token, client_id, bind_to_client=bind) is Outcome.OK
@@ -231,11 +373,12 @@ def _refresh_token(request: GrantRequest) -> TokenBody:
         keep_old=request.fault("rotated-refresh-still-valid"),
     )
     if outcome is Outcome.UNKNOWN and request.fault("unknown-refresh-accepted"):
-        issued = store.issue(client_id, None, refresh=True)
+        issued = store.issue(client_id, None, refresh=True, scope=client.scopes)
     if issued is None:
         # D14: unknown, expired, rotated-out, revoked (D22) or another client's token.
-        raise ApiError(Problem.INVALID_TOKEN)
-    return token_body(request.ctx, issued)
+        spent_401 = outcome is Outcome.USED and request.fault("rfc-spent-refresh-401")
+        raise ApiError(Problem.INVALID_TOKEN, status=401 if spent_401 else None)
+    return token_body(request.ctx, issued, granted=granted)
 
 
 _GRANTS: dict[str, Callable[[GrantRequest], TokenBody]] = {

@@ -1,8 +1,9 @@
 """Headers every response carries, and the last line of defence against a 500 page.
 
 Applied around the whole app, so 404s, 405s and errors raised before any handler
-runs get the same treatment as token responses: the transactionId header (D1, D2)
-and `Cache-Control: no-store` / `Pragma: no-cache` (D9).
+runs get the same treatment as token responses: the transactionId header (D1, D2;
+not in edition "rfc6749", which has none) and `Cache-Control: no-store` /
+`Pragma: no-cache` (D9, RFC 6749 5.1).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class ResponseHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        transaction_id = await self._response_transaction_id(scope)
+        transaction_id = None if self.ctx.rfc6749 else await self._response_transaction_id(scope)
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -52,7 +53,7 @@ class ResponseHeadersMiddleware:
             _log.error("unexpected %s at %s:%s", type(exc).__name__, frame.filename, frame.lineno)
             if started:
                 raise
-            response = render_error(ApiError(Problem.INTERNAL), self.ctx.edition)
+            response = render_error(ApiError(Problem.INTERNAL), self.ctx.edition, self.ctx.faults)
             await response(scope, receive, send_with_headers)
 
     async def _response_transaction_id(self, scope: Scope) -> bytes:
@@ -74,14 +75,17 @@ class ResponseHeadersMiddleware:
         return transaction_id.encode("ascii")
 
     def _headers(
-        self, message: Message, scope: Scope, transaction_id: bytes
+        self, message: Message, scope: Scope, transaction_id: bytes | None
     ) -> list[tuple[bytes, bytes]]:
         status: int = message["status"]
         headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _REPLACED]
-        if not (status >= 400 and self.ctx.has_fault("txid-missing-on-errors")):
+        if transaction_id is not None and not (
+            status >= 400 and self.ctx.has_fault("txid-missing-on-errors")
+        ):
             headers.append((b"transactionId", transaction_id))
         token_ok = status == 200 and scope["path"] == TOKEN_PATH
         if not (token_ok and self.ctx.has_fault("no-cache-control")):
             headers.append((b"cache-control", b"no-store"))
-        headers.append((b"pragma", b"no-cache"))
+        if not (token_ok and self.ctx.has_fault("rfc-no-pragma")):
+            headers.append((b"pragma", b"no-cache"))
         return headers

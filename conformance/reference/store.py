@@ -51,6 +51,9 @@ class IssuedTokens:
     access_token: str = field(repr=False)
     refresh_token: str | None = field(repr=False)
     username: str | None
+    # The scope of the session the tokens belong to (RFC 6749 3.3); only edition
+    # "rfc6749" reports it.
+    scope: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -59,6 +62,7 @@ class _Session:
 
     client_id: str
     username: str | None
+    scope: frozenset[str] = frozenset()
     revoked: bool = False
 
 
@@ -82,6 +86,7 @@ class _Code:
     username: str
     offline_access: bool
     expires_at: float
+    scope: frozenset[str] = frozenset()
     used: bool = False
 
 
@@ -92,6 +97,7 @@ class CodeGrant:
     client_id: str
     username: str | None
     offline_access: bool
+    scope: frozenset[str] = frozenset()
 
 
 class TokenStore:
@@ -106,17 +112,31 @@ class TokenStore:
         self._codes: dict[str, _Code] = {}
         self._issued = count(1)
 
-    def issue(self, client_id: str, username: str | None, *, refresh: bool) -> IssuedTokens:
+    def issue(
+        self,
+        client_id: str,
+        username: str | None,
+        *,
+        refresh: bool,
+        scope: frozenset[str] = frozenset(),
+    ) -> IssuedTokens:
         """Start a session: a new access token, and a refresh token when asked."""
         with self._lock:
-            return self._issue(_Session(client_id, username), refresh=refresh)
+            return self._issue(_Session(client_id, username, scope), refresh=refresh)
 
-    def issue_code(self, client_id: str, username: str, *, offline_access: bool) -> str:
+    def issue_code(
+        self,
+        client_id: str,
+        username: str,
+        *,
+        offline_access: bool,
+        scope: frozenset[str] = frozenset(),
+    ) -> str:
         """A single-use authorization code for this client and user."""
         with self._lock:
             code = self._new_token()
             expires = self._clock() + self.lifetimes.code
-            self._codes[code] = _Code(client_id, username, offline_access, expires)
+            self._codes[code] = _Code(client_id, username, offline_access, expires, scope)
             return code
 
     def redeem_code(
@@ -135,12 +155,25 @@ class TokenStore:
                 # Not spent: the rightful client may still exchange it.
                 return Outcome.FOREIGN, None
             record.used = consume
-            return Outcome.OK, CodeGrant(record.client_id, record.username, record.offline_access)
+            grant = CodeGrant(
+                record.client_id, record.username, record.offline_access, record.scope
+            )
+            return Outcome.OK, grant
 
     def check_refresh(self, token: str, client_id: str, *, bind_to_client: bool = True) -> Outcome:
         """The outcome `refresh` would have, without changing anything."""
         with self._lock:
             return self._refresh_outcome(token, client_id, bind_to_client)
+
+    def refresh_scope(
+        self, token: str, client_id: str, *, bind_to_client: bool = True
+    ) -> tuple[Outcome, frozenset[str]]:
+        """`check_refresh`, and when OK the scope the refresh token was granted."""
+        with self._lock:
+            outcome = self._refresh_outcome(token, client_id, bind_to_client)
+            if outcome is not Outcome.OK:
+                return outcome, frozenset()
+            return outcome, self._refresh[token].session.scope
 
     def refresh(
         self,
@@ -165,9 +198,10 @@ class TokenStore:
             session = old.session
             access = self._new_access(session)
             if not rotate:
-                return outcome, IssuedTokens(access, token, session.username)
+                return outcome, IssuedTokens(access, token, session.username, session.scope)
             old.spent = not keep_old
-            return outcome, IssuedTokens(access, self._new_refresh(session), session.username)
+            new = self._new_refresh(session)
+            return outcome, IssuedTokens(access, new, session.username, session.scope)
 
     def revoke(self, token: str, client_id: str, *, apply: bool = True) -> Outcome:
         """Revoke an access or refresh token of this client (RFC 7009).
@@ -217,7 +251,7 @@ class TokenStore:
     def _issue(self, session: _Session, *, refresh: bool) -> IssuedTokens:
         access = self._new_access(session)
         refresh_token = self._new_refresh(session) if refresh else None
-        return IssuedTokens(access, refresh_token, session.username)
+        return IssuedTokens(access, refresh_token, session.username, session.scope)
 
     def _new_access(self, session: _Session) -> str:
         token = self._new_token()

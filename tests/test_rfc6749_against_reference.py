@@ -1,0 +1,50 @@
+"""The rfc6749 profile proves itself against the reference's RFC 6749 edition over real
+HTTP: clean, and with each fault that breaks one RFC requirement there."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.contract import RFC6749, contract_for
+from conformance.reference import FAULTS
+from conformance.results import EXIT_MUST_FAILED, EXIT_OK, exit_code
+from tests.fixtures.targets import JudgeReference
+
+pytestmark = pytest.mark.slow
+
+RFC_FAULTS = sorted(name for name, fault in FAULTS.items() if fault.rfc6749)
+
+
+def test_clean_reference__every_rfc_requirement_passes_and_no_role_is_missing(
+    judge_reference: JudgeReference,
+) -> None:
+    outcomes = judge_reference(RFC6749)
+    assert {o.requirement_id for o in outcomes} == {
+        r.id for r in contract_for(RFC6749).requirements
+    }
+    problems = [f"{o.case_id}: {o.outcome}: {o.message}" for o in outcomes if o.outcome != "passed"]
+    assert problems == []
+    rotation = next(o for o in outcomes if o.requirement_id == "RFC-REFRESH-ROTATION")
+    assert rotation.message.startswith("The server rotates refresh tokens")  # MAY: reported
+    assert exit_code(outcomes) == EXIT_OK
+
+
+def test_every_rfc_must_requirement_has_a_fault() -> None:
+    contract = contract_for(RFC6749)
+    musts = {r.id for r in contract.requirements if r.level(RFC6749) == "MUST"}
+    faulted = {FAULTS[name].rfc6749 for name in RFC_FAULTS}
+    assert musts - faulted == set(), "RFC MUST requirements without a reference fault"
+    assert faulted - {r.id for r in contract.requirements} == set(), "faults naming unknown ids"
+
+
+@pytest.mark.parametrize("name", RFC_FAULTS)
+def test_fault__the_profile_fails_exactly_the_faulted_requirement(
+    judge_reference: JudgeReference, name: str
+) -> None:
+    wanted = FAULTS[name].rfc6749
+    outcomes = judge_reference(RFC6749, frozenset({name}))
+    assert not [o for o in outcomes if o.outcome == "error"]
+    broken = {o.requirement_id: o.outcome for o in outcomes if o.outcome in {"failed", "warned"}}
+    level = contract_for(RFC6749).requirement(str(wanted)).level(RFC6749)
+    assert broken == {wanted: "failed" if level == "MUST" else "warned"}
+    assert exit_code(outcomes) == (EXIT_MUST_FAILED if level == "MUST" else EXIT_OK)
