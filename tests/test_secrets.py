@@ -129,3 +129,34 @@ def test_redactor__curl_keeps_credentials_out() -> None:
     curl = Redactor().curl(request)
     assert "c2VjcmV0" not in curl and "hunter22" not in curl
     assert "$CONFORMANCE_BASIC_CREDENTIALS" in curl
+
+
+def test_rfc6749_profile__no_secret_in_any_report_or_output(tmp_path: Path) -> None:
+    # Failing evidence that holds secrets: the client secret in a body (two methods
+    # accepted), tokens issued to a repeated parameter and to a reused code.
+    faults = frozenset({"rfc-two-auth-accepted", "rfc-repeated-param-first-wins", "code-reusable"})
+    accounts = default_accounts()
+    roles = role_settings(accounts)
+    env = {**os.environ, **{f"CONFORMANCE_{k.upper()}": v for k, v in roles.items()}}
+    with ReferenceServer(accounts=accounts, edition="rfc6749", faults=faults) as server:
+        env["CONFORMANCE_AUTH_CODE_COMMAND"] = (
+            f"{sys.executable} -m conformance.reference.authorize {server.url}"
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "conformance.cli", "run", "--profile", "rfc6749"]
+            + ["--target", server.url, "--report-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+        issued = _issued_secrets(server)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert {"RFC-PARAM-REPEATED", "RFC-CODE-SINGLE-USE"} <= set(done.stdout.split())
+    artifacts = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()}
+    artifacts |= {"stdout": done.stdout, "stderr": done.stderr}
+    assert "client_secret=" in artifacts["results.json"]  # the body is shown, masked
+    secrets = _configured_secrets(roles) | issued
+    leaks = sorted((name, s[:6]) for name, text in artifacts.items() for s in secrets if s in text)
+    assert leaks == []
