@@ -13,7 +13,9 @@ records; the registered checks judge the recordings afterwards:
   refused (PARAM-REPEATED).
 
 Requests that rules about one request alone judge (the echo) are sent with nothing
-else in flight (`gate.exclusive()`), so cross-talk is TXID-CONCURRENT's alone.
+else in flight (`gate.exclusive()`), so cross-talk is TXID-CONCURRENT's alone. The
+invalid ids, each judged on its own, keep several requests in flight while the next
+are generated (`pipeline`), recorded in generation order.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conformance.exchange import Exchange
+from conformance.properties.pipeline import workers_for
 from conformance.properties.recording import (
     TRANSACTION_ID,
     Recording,
@@ -144,12 +147,13 @@ def prop_txid_invalid(ctx: RunContext) -> list[Exchange]:
         if not rec.active():
             return
         if h11_sendable(value):
-            rec.send("invalid", value, form=cc_form(), grant=CC, expects="TXID-FORMAT")
+            rec.submit("invalid", value, form=cc_form(), grant=CC, expects="TXID-FORMAT")
         elif raw and raw_sent < RAW_CAP:
             raw_sent += 1
-            rec.send_raw("raw", value)
+            rec.submit_raw("raw", value)
 
-    run_property(rec, invalid, ctx.settings.examples)
+    # Each request is judged on its own (TXID-FORMAT, TXID-NOT-REFLECTED): several fly.
+    run_property(rec, invalid, ctx.settings.examples, workers_for(ctx.settings.concurrency))
     return rec.exchanges
 
 

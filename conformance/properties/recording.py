@@ -11,6 +11,7 @@ take for a replay.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
@@ -19,7 +20,7 @@ import time
 import uuid
 import weakref
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -29,6 +30,8 @@ from hypothesis import strategies as st
 
 from conformance.errors import BudgetExhausted
 from conformance.exchange import Exchange, RecordedRequest, RecordedResponse
+from conformance.properties import codec_tables
+from conformance.properties.pipeline import Pipeline
 from conformance.sender import FORM
 
 if TYPE_CHECKING:
@@ -61,22 +64,27 @@ def seed_for(ctx: RunContext, name: str) -> int:
     return zlib.crc32(f"{ctx.seed}:{name}".encode())
 
 
-def run_property(rec: Recording, test: F, examples: int) -> None:
+def run_property(rec: Recording, test: F, examples: int, workers: int = 0) -> None:
     """Run a `@given` test under the phase's settings and the property's seed (not at
-    all when the phase's time or the budget is already spent)."""
+    all when the phase's time or the budget is already spent). With `workers`, what the
+    test `submit`s is sent by that many threads while it generates the next example."""
     if rec.active():
         seeded = seed(seed_for(rec.ctx, rec.name))(property_settings(examples)(test))
-        seeded()
+        with rec.pipelined(workers) if workers else contextlib.nullcontext():
+            seeded()
 
 
 class Recording:
-    """The exchanges of one property, in the order they were sent."""
+    """The exchanges of one property, in the order they were generated (and, when
+    one at a time, sent)."""
 
     def __init__(self, ctx: RunContext, name: str) -> None:
         self.ctx = ctx
         self.name = name
         self.exchanges: list[Exchange] = []
         self.stopped = False
+        self._pipeline: Pipeline[Exchange | None] | None = None
+        codec_tables.prime()
         with _SENT_IDS_LOCK:
             self._sent = _SENT_IDS.setdefault(ctx, set())
 
@@ -125,15 +133,46 @@ class Recording:
             self.exchanges.append(exchange)
         return exchange
 
-    def send_raw(self, label: str, txid: bytes) -> Exchange | None:
-        """`send_raw_transaction_id`, recorded; None once the budget is spent."""
+    def _raw(self, label: str, txid: bytes) -> Exchange | None:
+        """`send_raw_transaction_id`; None once the budget is spent."""
         try:
-            exchange = send_raw_transaction_id(self.ctx, self.name, label, txid)
+            return send_raw_transaction_id(self.ctx, self.name, label, txid)
         except BudgetExhausted:
             self.stopped = True
             return None
-        self.exchanges.append(exchange)
-        return exchange
+
+    # --- pipelined: sent by worker threads, recorded here in generation order ------------
+
+    @contextlib.contextmanager
+    def pipelined(self, workers: int) -> Iterator[None]:
+        """Within, `submit` and `submit_raw` keep up to `workers` requests in flight; on
+        leaving, every answer is in and recorded (see `pipeline`)."""
+        with Pipeline[Exchange | None](workers, f"conformance-{self.name}") as pipeline:
+            self._pipeline = pipeline
+            try:
+                yield
+            finally:
+                self._pipeline = None
+
+    def submit(self, label: str, txid: str | bytes, **send: Any) -> None:
+        """`send` without waiting for the answer: `txid` is taken now, in generation
+        order, and the exchange recorded after those submitted before it."""
+        taken = self.take(txid) if isinstance(txid, str) else txid
+        self._in_order(lambda: self.call(label, taken, **send))
+
+    def submit_raw(self, label: str, txid: bytes) -> None:
+        """A raw send (`send_raw_transaction_id`), recorded in submission order."""
+        self._in_order(lambda: self._raw(label, txid))
+
+    def _in_order(self, request: Callable[[], Exchange | None]) -> None:
+        if self._pipeline is None:
+            self._keep(request())
+        else:
+            self._pipeline.submit(request, self._keep)
+
+    def _keep(self, exchange: Exchange | None) -> None:
+        if exchange is not None:
+            self.exchanges.append(exchange)
 
 
 # --- the few values httpx will not put on the wire ------------------------------------

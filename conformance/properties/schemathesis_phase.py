@@ -7,6 +7,14 @@ login, refresh tokens and authorization codes are the configured or issued ones,
 only the rest varies. Generation is seeded from the run's seed, and so are the
 transactionIds, so the same `--seed` sends the same requests.
 
+Cases whose requests do not depend on an earlier answer (every grant's positive cases
+but the refresh chain, the negative and the coverage cases) are sent through a
+`pipeline.Pipeline`: while up to eight are in flight the next ones are generated, and
+each exchange is judged by schemathesis and recorded here, in generation order. The
+refresh chain needs each answer's token for its next request: its cases are generated
+first, and it walks one request at a time in a worker thread beside the other grants.
+Generation and schemathesis' verdicts always run in the calling thread.
+
 Scenarios (phase "property"):
 - `prop_positive`: valid requests per grant; only unknown parameters vary (RFC 6749 3.2).
 - `prop_negative`: schema-violating bodies with valid headers; labelled `negative` (and
@@ -20,7 +28,8 @@ from __future__ import annotations
 import contextlib
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +39,8 @@ from schemathesis import Case, GenerationMode
 
 from conformance.errors import BudgetExhausted, Skipped
 from conformance.exchange import Exchange
+from conformance.properties import codec_tables
+from conformance.properties.pipeline import Pipeline, in_flight, workers_for
 from conformance.properties.schema_cases import (
     case_body,
     positive_form,
@@ -57,11 +68,18 @@ FIXED_HEADERS = {
     "Authorization": "Basic cGxhY2Vob2xkZXI6cGxhY2Vob2xkZXI=",
 }
 SEED_OFFSETS = {CC: 0, PW: 1, CODE: 2, RT: 3, "negative": 4}
+# An answer (None: the budget was spent) and the transactionIds that flew beside it.
+Sent = tuple[Exchange | None, frozenset[str]]
 
 
 @dataclass
 class Sending:
-    """One property's sending state: what it recorded, and whether it must stop."""
+    """One property's sending state: what it recorded, and whether it must stop.
+
+    Inside `pipelined()`, `submit` sends in worker threads while the next case is
+    generated (see `pipeline`); the exchanges, with schemathesis' verdicts, are
+    recorded in the calling thread in the order the cases were generated.
+    """
 
     ctx: RunContext
     scenario: str
@@ -71,8 +89,10 @@ class Sending:
     cases: int = 0
     stopped: bool = False
     _ids: random.Random = field(init=False, repr=False)
+    _pipeline: Pipeline[Sent] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        codec_tables.prime()
         # Not hypothesis' st.uuids(): it repeats values within a run (its first example
         # does not even depend on the seed), and a transactionId is unique per request.
         self._ids = random.Random(f"{self.ctx.seed}:{self.scenario}:{self.key}")
@@ -83,29 +103,74 @@ class Sending:
     def done(self) -> bool:
         return self.stopped or self.cases >= self.limit or self.ctx.time_left() <= 0
 
-    def send(
+    @contextlib.contextmanager
+    def pipelined(self) -> Iterator[None]:
+        """Within, `submit` keeps up to `pipeline.WORKERS` requests in flight (no more
+        than settings.concurrency); on leaving, every answer is in and recorded."""
+        workers = workers_for(self.ctx.settings.concurrency)
+        with Pipeline[Sent](workers, f"conformance-{self.scenario}") as pipeline:
+            self._pipeline = pipeline
+            try:
+                yield
+            finally:
+                self._pipeline = None
+
+    def submit(
         self, case: Case[Any] | None, label: str, notes: tuple[str, ...] = (), **kwargs: Any
-    ) -> Exchange | None:
-        """Send one request, attach schemathesis' verdicts; None once the phase must stop."""
+    ) -> None:
+        """Send one request without waiting for its answer (when pipelined); it is
+        recorded with schemathesis' verdicts after those submitted before it."""
+        request = self.request(case, label, notes, kwargs)
+        if request is None:
+            return
+        send, finish = request
+        if self._pipeline is None:
+            finish(send())
+        else:
+            self._pipeline.submit(send, finish)
+
+    def request(
+        self, case: Case[Any] | None, label: str, notes: tuple[str, ...], kwargs: dict[str, Any]
+    ) -> tuple[Callable[[], Sent], Callable[[Sent], Exchange | None]] | None:
+        """What to send (in any thread) and how to record its answer (in the calling
+        thread, in order); None once the phase must stop. Everything the request
+        carries is decided now, by the one thread that makes this property's requests."""
         if self.stopped or self.ctx.time_left() <= 0:
             return None
         kwargs.setdefault("transaction_id", self.transaction_id())
-        try:
-            exchange = self.ctx.send(self.scenario, label, **kwargs)
-        except BudgetExhausted:
-            self.stopped = True  # --max-requests bounds the phase: keep what was recorded
-            return None
         if case is not None:
             self.cases += 1
-            found = verdicts(case, exchange, self._judging(exchange))
-            notes = (*notes, *(self.ctx.redactor.text(note)[:NOTE_LIMIT] for note in found))
-        exchange = replace(exchange, notes=notes)
-        self.sent.append(exchange)
-        return exchange
 
-    def _judging(self, exchange: Exchange) -> Judging:
+        transaction_id = kwargs["transaction_id"]
+        flying = in_flight(self.ctx)
+
+        def send() -> Sent:
+            def one() -> Exchange | None:
+                try:
+                    return self.ctx.send(self.scenario, label, **kwargs)
+                except BudgetExhausted:
+                    return None  # --max-requests bounds the phase: keep what was recorded
+
+            return flying.send(transaction_id, one)
+
+        def finish(sent: Sent) -> Exchange | None:
+            exchange, beside = sent
+            if exchange is None:
+                self.stopped = True
+                return None
+            judging = self._judging(exchange, beside)
+            found = verdicts(case, exchange, judging) if case is not None else ()
+            redacted = (self.ctx.redactor.text(note)[:NOTE_LIMIT] for note in found)
+            exchange = replace(exchange, notes=(*notes, *redacted))
+            self.sent.append(exchange)
+            return exchange
+
+        return send, finish
+
+    def _judging(self, exchange: Exchange, beside: frozenset[str]) -> Judging:
         current = self.ctx.settings
-        return Judging(exchange, current.edition, self.ctx.contract, tuple(current.secrets()))
+        secrets = tuple(current.secrets())
+        return Judging(exchange, current.edition, self.ctx.contract, secrets, beside)
 
 
 class _Stop(Exception):  # noqa: N818 - a control-flow signal
@@ -158,18 +223,44 @@ def drive(
 
 class RefreshChain:
     """Real refresh tokens for the refresh grant: log in once, then each successful
-    refresh hands over the next token; a broken chain logs in again, a few times."""
+    refresh hands over the next token; a broken chain logs in again, a few times.
+
+    Each request needs the token of the answer before it, so the chain is one request
+    at a time. Its cases are generated first, in the calling thread; `walk` sends them
+    (from a worker thread, beside the other grants); `record` then judges and records
+    every exchange, in the calling thread and in the order sent.
+    """
 
     def __init__(self, sending: Sending) -> None:
         self.sending = sending
         self.token: str | None = None
         self.logins = 0
+        self._sent: list[tuple[Callable[[Sent], Exchange | None], Sent]] = []
+
+    def walk(self, cases: list[Case[Any]]) -> None:
+        """Send each case with the chain's current token, until the phase must stop."""
+        for case in cases:
+            if self.sending.done():
+                return
+            fields = self.credentials()
+            if fields is None:
+                self.sending.stopped = True
+                return
+            body = positive_form(case.body, RT, fields)
+            self.after(self._send(case, "positive", body=body, grant=RT))
+
+    def record(self) -> list[Exchange]:
+        """Judge (schemathesis' verdicts) and record what `walk` sent, in order."""
+        for finish, sent in self._sent:
+            finish(sent)
+        self._sent.clear()
+        return self.sending.sent
 
     def credentials(self) -> dict[str, str] | None:
         if self.token is None and self.logins < MAX_RELOGINS:
             self.logins += 1
             form = password_form(self.sending.ctx)
-            setup = self.sending.send(None, "setup-login", form=form, grant=PW)
+            setup = self._send(None, "setup-login", form=form, grant=PW)
             self.token = refresh_token_of(setup) if setup else None
         return {"refresh_token": self.token} if self.token else None
 
@@ -179,6 +270,17 @@ class RefreshChain:
         else:
             self.token = refresh_token_of(exchange) or self.token  # not rotated: same one
 
+    def _send(self, case: Case[Any] | None, label: str, **kwargs: Any) -> Exchange | None:
+        request = self.sending.request(case, label, (), kwargs)
+        if request is None:
+            return None
+        send, finish = request
+        sent = send()
+        self._sent.append((finish, sent))
+        if sent[0] is None:
+            self.sending.stopped = True  # the budget is spent
+        return sent[0]
+
 
 def _fixed_credentials(ctx: RunContext, grant: str) -> Callable[[], dict[str, str] | None]:
     """What a positive case of `grant` carries instead of generated credentials."""
@@ -186,45 +288,71 @@ def _fixed_credentials(ctx: RunContext, grant: str) -> Callable[[], dict[str, st
         login = password_form(ctx)
         return lambda: {"username": login["username"], "password": login["password"]}
     if grant == CODE:
-        return lambda: {"code": ctx.fetch_auth_code()}
+        # A request of its own to the target, beside those in flight (InFlight).
+        return lambda: {"code": in_flight(ctx).send(None, ctx.fetch_auth_code)[0]}
     return dict
 
 
+def _positive_strategy(ctx: RunContext, grant: str) -> st.SearchStrategy[Case[Any]]:
+    operation = token_operation(ctx.settings.edition, grant)
+    return operation.as_strategy(GenerationMode.POSITIVE, headers=FIXED_HEADERS)
+
+
 def _positive_grant(ctx: RunContext, grant: str) -> list[Exchange]:
+    """A grant whose requests do not depend on one another: pipelined."""
     examples = ctx.settings.examples
     limit = min(examples, CODE_EXAMPLES) if grant == CODE else examples
     sending = Sending(ctx, "prop_positive", grant, limit)
-    chain = RefreshChain(sending) if grant == RT else None
-    credentials = chain.credentials if chain else _fixed_credentials(ctx, grant)
+    credentials = _fixed_credentials(ctx, grant)
 
     def handle(case: Case[Any]) -> None:
-        fields = credentials()
+        fields = credentials()  # an authorization code is fetched here, one at a time
         if fields is None:
             sending.stopped = True
             return
         body = positive_form(case.body, grant, fields)
-        exchange = sending.send(case, "positive", body=body, grant=grant)
-        if chain is not None:
-            chain.after(exchange)
+        sending.submit(case, "positive", body=body, grant=grant)
 
-    operation = token_operation(ctx.settings.edition, grant)
-    strategy = operation.as_strategy(GenerationMode.POSITIVE, headers=FIXED_HEADERS)
-    drive(strategy, sending, ctx.seed + SEED_OFFSETS[grant], handle)
+    with sending.pipelined():
+        drive(_positive_strategy(ctx, grant), sending, ctx.seed + SEED_OFFSETS[grant], handle)
     return sending.sent
+
+
+def _refresh_chain(ctx: RunContext) -> tuple[RefreshChain, list[Case[Any]]]:
+    """The refresh grant's chain and its cases, generated here (the same cases, in the
+    same order, as when each was generated just before it was sent)."""
+    sending = Sending(ctx, "prop_positive", RT, ctx.settings.examples)
+    cases: list[Case[Any]] = []
+    drive(_positive_strategy(ctx, RT), sending, ctx.seed + SEED_OFFSETS[RT], cases.append)
+    return RefreshChain(sending), cases
 
 
 @scenario("prop_positive", phase="property")
 def prop_positive(ctx: RunContext) -> list[Exchange]:
-    """Valid requests for every grant the configuration can make valid."""
-    sent: list[Exchange] = []
-    for grant in (CC, PW, RT, CODE):
-        if grant in (PW, RT) and not (ctx.settings.username and ctx.settings.password):
-            continue  # no configured user: a password login would only be a failed one
-        try:
-            sent += _positive_grant(ctx, grant)
-        except Skipped:
-            continue  # no authorization codes configured: the grant has no valid request
-    return sent
+    """Valid requests for every grant the configuration can make valid.
+
+    The refresh chain (one request at a time) walks in a worker thread while the other
+    grants are generated and pipelined here; the recording keeps the grants' order.
+    """
+    # Without a configured user a password login would only be a failed one.
+    user = bool(ctx.settings.username and ctx.settings.password)
+    chain = _refresh_chain(ctx) if user else None
+    sent: dict[str, list[Exchange]] = {}
+    beside = workers_for(ctx.settings.concurrency) > 1
+    with ThreadPoolExecutor(1, thread_name_prefix="conformance-refresh-chain") as pool:
+        walking = pool.submit(chain[0].walk, chain[1]) if chain and beside else None
+        if chain and not beside:
+            chain[0].walk(chain[1])
+        for grant in (CC, PW, CODE) if user else (CC, CODE):
+            try:
+                sent[grant] = _positive_grant(ctx, grant)
+            except Skipped:
+                continue  # no authorization codes configured: the grant has no valid request
+        if walking is not None:
+            walking.result()
+    if chain:
+        sent[RT] = chain[0].record()
+    return [e for grant in (CC, PW, RT, CODE) for e in sent.get(grant, [])]
 
 
 # --- negative and coverage -----------------------------------------------------------
@@ -249,11 +377,12 @@ def prop_negative(ctx: RunContext) -> list[Exchange]:
         body = case_body(case)
         if _login_is_safe(ctx, body):
             label, notes = request_label(body, edition, negative=True, headers_valid=True)
-            sending.send(case, label, notes, body=body, grant=wire_grant(body))
+            sending.submit(case, label, notes, body=body, grant=wire_grant(body))
 
     operation = token_operation(edition)
     strategy = operation.as_strategy(GenerationMode.NEGATIVE, headers=FIXED_HEADERS)
-    drive(strategy, sending, ctx.seed + SEED_OFFSETS["negative"], handle)
+    with sending.pipelined():
+        drive(strategy, sending, ctx.seed + SEED_OFFSETS["negative"], handle)
     return sending.sent
 
 
@@ -264,16 +393,17 @@ def prop_coverage(ctx: RunContext) -> list[Exchange]:
     Not capped by `examples`: it is not sampled, and its later cases (missing and empty
     required fields) are the ones negative sampling may miss.
     """
+    sending = Sending(ctx, "prop_coverage", "coverage", limit=2**31)
     operation = token_operation(ctx.settings.edition)
     schema = operation.schema
     config = schema.config.generation_for(operation=operation, phase="coverage")
     modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
     cases = schema.iter_coverage_cases(operation, generation_modes=modes, generation_config=config)
-    sending = Sending(ctx, "prop_coverage", "coverage", limit=2**31)
-    for case in cases:
-        if sending.done():
-            break
-        request = coverage_request(case, ctx.settings.edition)
-        if _login_is_safe(ctx, request.body):
-            sending.send(case, request.label, request.notes, **request.send_arguments())
+    with sending.pipelined():
+        for case in cases:
+            if sending.done():
+                break
+            request = coverage_request(case, ctx.settings.edition)
+            if _login_is_safe(ctx, request.body):
+                sending.submit(case, request.label, request.notes, **request.send_arguments())
     return sending.sent

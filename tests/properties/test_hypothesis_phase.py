@@ -60,8 +60,9 @@ def judge(ctx: RunContext, rid: str, exchanges: Sequence[Exchange]) -> Failure |
 def failures(ctx: RunContext, names: Sequence[str]) -> list[str]:
     """Every check that reads one of `names`, judged on their recordings (and baselines)."""
     found = []
+    ids = {r.id for r in ctx.contract.requirements}  # the run's contract, not another profile's
     for rid, check in CHECKS.items():
-        if check.uses != ALL and not set(check.uses) & set(names):
+        if rid not in ids or (check.uses != ALL and not set(check.uses) & set(names)):
             continue
         exchanges = [e for n in (*names, *BASELINES) if n in check.uses for e in ctx.exchanges(n)]
         if check.uses == ALL:

@@ -20,6 +20,7 @@ from conformance.checks import ALL, CHECKS, CheckContext
 from conformance.contract import load_contract
 from conformance.errors import Failure, Skipped
 from conformance.exchange import Exchange, RecordedRequest, RecordedResponse
+from conformance.properties.pipeline import ANONYMOUS
 from conformance.properties.schema_cases import (
     case_body,
     encode_body,
@@ -47,8 +48,9 @@ def _failures(ctx: RunContext, exchanges: Sequence[Exchange]) -> list[str]:
     contract = ctx.contract
     secrets = tuple(ctx.settings.secrets())
     found = []
+    ids = {r.id for r in contract.requirements}  # the run's contract, not another profile's
     for rid, check in CHECKS.items():
-        if check.uses != ALL and not set(check.uses) & set(PHASE):
+        if rid not in ids or (check.uses != ALL and not set(check.uses) & set(PHASE)):
             continue
         try:
             check.function(list(exchanges), CheckContext(rid, "1.3.1", contract, secrets))
@@ -287,10 +289,10 @@ def _exchange(status: int, body: Any, headers: dict[str, str | None] | None = No
     return Exchange("prop_positive", "positive", request, response, grant="client_credentials")
 
 
-def _notes(exchange: Exchange) -> list[str]:
+def _notes(exchange: Exchange, beside: frozenset[str] = frozenset()) -> list[str]:
     operation = token_operation("1.3.1", "client_credentials")
     case = operation.Case(body={"grant_type": "client_credentials"}, media_type=FORM)
-    judging = Judging(exchange, "1.3.1", load_contract(), (SECRET,))
+    judging = Judging(exchange, "1.3.1", load_contract(), (SECRET,), beside)
     return [n.split(":")[1] for n in verdicts(case, exchange, judging)]
 
 
@@ -330,3 +332,17 @@ def test_verdicts__each_broken_rule_is_named_by_its_check(
     status: int, body: Any, headers: dict[str, str | None], checks: set[str]
 ) -> None:
     assert set(_notes(_exchange(status, body, headers))) == checks
+
+
+OTHER_TXID = "0e7b6a35-93f4-4d7a-9d0e-2a8c5f1b3e47"
+
+
+def test_verdicts__another_requests_id_is_cross_talk_only_if_it_flew_beside() -> None:
+    crossed = _exchange(200, TOKEN, {"transactionId": OTHER_TXID.upper()})
+    # sent alone (or beside other requests): D2's mismatch, as ever
+    assert _notes(crossed) == ["transaction_id_echoed"]
+    assert _notes(crossed, frozenset({TXID, "1f0c"})) == ["transaction_id_echoed"]
+    # the id of a request in flight beside it, or of one the target made up for a
+    # request beside it that carried none: D23's, judged by TXID-CONCURRENT
+    assert _notes(crossed, frozenset({OTHER_TXID})) == []
+    assert _notes(crossed, frozenset({TXID, ANONYMOUS})) == []
