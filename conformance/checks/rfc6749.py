@@ -13,7 +13,15 @@ import json
 import re
 from collections.abc import Sequence
 
-from conformance.checks._registry import ALL, CheckContext, check, labelled, outcome, require_any
+from conformance.checks._registry import (
+    ALL,
+    CheckContext,
+    _shorten,
+    check,
+    labelled,
+    outcome,
+    require_any,
+)
 from conformance.errors import Skipped
 from conformance.exchange import Exchange
 from conformance.scenarios_rfc6749 import EXTRA_SCOPE, UNKNOWN_SCOPE
@@ -283,7 +291,7 @@ def ensure_members_once(exchanges: Sequence[Exchange], ctx: CheckContext) -> Non
             raise ctx.fail(
                 "A JSON answer names a member twice.",
                 "each response parameter once (RFC 6749 3.2)",
-                f"{_short(name)} repeated: {outcome(exchange)}",
+                f"{_shorten(name, 60)} repeated: {outcome(exchange)}",
                 exchange,
             )
 
@@ -571,7 +579,3 @@ def ensure_refresh_scope_not_wider(exchanges: Sequence[Exchange], ctx: CheckCont
 def ensure_unauthorized_client(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A client not allowed the password grant gets unauthorized_client (5.2)."""
     ensure_error(exchanges, ctx, "unauthorized_client")
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-
-from tests.hostile.conftest import ROOT
 from tests.hostile.server import BEHAVIOURS
 from tests.hostile.table import CASES, render_table
-
-README = ROOT / "README.md"
-SECTION = re.compile(r"<!-- hostile-table -->\n(.*?)<!-- /hostile-table -->", re.S)
+from tests.readme_tables import printed_by, readme_section
 
 
 def test_readme_section_is_the_generated_table() -> None:
-    shown = SECTION.search(README.read_text(encoding="utf-8"))
+    shown = readme_section("hostile-table")
     assert shown is not None, "README lacks the hostile-table markers"
-    assert shown.group(1) == render_table(), "README is stale: paste python -m tests.hostile.table"
+    assert shown == render_table(), "README is stale: paste python -m tests.hostile.table"
 
 
 def test_the_table_module_prints_the_table() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.hostile.table"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout == render_table()
+    assert printed_by("tests.hostile.table") == render_table()
 
 
 def test_every_case_is_named_once_and_every_behaviour_is_exercised() -> None:

@@ -6,18 +6,12 @@ by hand (see its module); the suite must give exactly those, deviations included
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from tests.oauth_servers.harness import run_rfc6749, serve_wsgi
 from tests.oauth_servers.table import SERVERS, Server, case_ids, render_table
+from tests.readme_tables import printed_by, readme_section
 
-ROOT = Path(__file__).resolve().parents[2]
-SECTION = re.compile(r"<!-- oauth-servers-table -->\n(.*?)<!-- /oauth-servers-table -->", re.S)
 BY_NAME = {server.name: server for server in SERVERS}
 
 
@@ -50,20 +44,10 @@ def test_server__the_suite_gives_the_verdicts_worked_out_by_hand(name: str) -> N
 
 
 def test_readme__shows_the_generated_table() -> None:
-    shown = SECTION.search((ROOT / "README.md").read_text(encoding="utf-8"))
+    shown = readme_section("oauth-servers-table")
     assert shown is not None, "README lacks the oauth-servers-table markers"
-    assert shown.group(1) == render_table(), (
-        "README is stale: paste python -m tests.oauth_servers.table"
-    )
+    assert shown == render_table(), "README is stale: paste python -m tests.oauth_servers.table"
 
 
 def test_table_module__prints_the_table() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.oauth_servers.table"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout == render_table()
+    assert printed_by("tests.oauth_servers.table") == render_table()
