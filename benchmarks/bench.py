@@ -33,7 +33,6 @@ from typing import Any
 import httpx
 import uvicorn
 
-from conformance.checks.correlation import ONE_AT_A_TIME
 from conformance.embedded import ReferenceCodeSource, role_settings
 from conformance.exchange import Exchange
 from conformance.reference import ReferenceServer, create_app, default_accounts
@@ -99,15 +98,20 @@ def measure_cli_run(name: str, args: list[str], env: dict[str, str] | None = Non
     return Measure(name, wall, int(run["requests_sent"]), _child_peak_mib(), note)
 
 
+# Scenarios that send each request after the answer before it: the echo baseline (with
+# nothing else in flight) and the lifecycle machine (each step needs the one before).
+SEQUENTIAL = ("txid_echo", "prop_lifecycle")
+
+
 def one_at_a_time(exchanges: list[Exchange]) -> int:
     """Requests the design sends with nothing else in flight, or each after the answer
-    before it: the echo-judged scenarios (TXID-ECHO's, the lifecycle among them) and the
-    refresh chain. Against a distant target each waits its full round trip."""
+    before it: the `SEQUENTIAL` scenarios and the refresh chain. Against a distant
+    target each waits its full round trip."""
     chain = ("refresh_token", "setup-login")
     return sum(
         1
         for e in exchanges
-        if e.scenario in ONE_AT_A_TIME
+        if e.scenario in SEQUENTIAL
         or (e.scenario == "prop_positive" and (e.grant in chain or e.label in chain))
     )
 

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+ANONYMOUS = ""  # in `Exchange.beside`: a request that carried no valid transactionId
+
 
 def _find_header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:
     wanted = name.lower()
@@ -85,6 +87,9 @@ class Exchange:
     transport_error: str | None = None
     operation: str = "token"  # "token", "revoke" or "other" (a method the contract does not define)
     notes: tuple[str, ...] = field(default=())
+    # transactionIds (lower case) of the requests in flight beside this one, "" for one
+    # that carried no valid id (sender.InFlight): empty when it flew alone
+    beside: frozenset[str] = frozenset()
 
     @property
     def status(self) -> int | None:
@@ -93,6 +98,26 @@ class Exchange:
     @property
     def sent_transaction_id(self) -> str | None:
         return self.request.header("transactionId")
+
+    def received_transaction_id(self) -> str:
+        """The response's transactionId, stripped and lower-cased ('' when none)."""
+        response = self.response
+        return (response.header("transactionId") or "").strip().lower() if response else ""
+
+    def crossed(self) -> bool:
+        """Whether the response's transactionId may be another request's, in flight beside
+        this one (cross-talk, D23, which only concurrent requests can show): the id of a
+        request beside it, or any id while one beside it carried none the target could
+        echo (the target made one up for it, which this response may carry)."""
+        received = self.received_transaction_id()
+        return bool(received) and (received in self.beside or ANONYMOUS in self.beside)
+
+    def crossed_surely(self) -> bool:
+        """Whether the response carries the transactionId of a request beside it: cross-talk
+        for certain (D23), unless that request carried the very same id."""
+        received = self.received_transaction_id()
+        sent = (self.sent_transaction_id or "").strip().lower()
+        return bool(received) and received != sent and received in self.beside
 
     def body_object(self) -> dict[str, Any] | None:
         """The response body when it is a JSON object, else None."""

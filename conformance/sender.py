@@ -15,13 +15,13 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote_plus, urlencode
 
 import httpx
 
 from conformance.errors import BudgetExhausted, RunTimedOut
-from conformance.exchange import Exchange, RecordedRequest, RecordedResponse
+from conformance.exchange import ANONYMOUS, Exchange, RecordedRequest, RecordedResponse
 from conformance.redact import Redactor
 from conformance.settings import Client, Settings
 
@@ -49,6 +49,13 @@ def new_transaction_id() -> str:
     return str(uuid.uuid4())
 
 
+def _carried_transaction_id(headers: Sequence[tuple[str, str | bytes]]) -> str | bytes | None:
+    """The one transactionId a request carries, whatever the header name's case (None
+    for none, or for several: the target then echoes no id of the request's own)."""
+    values = [value for name, value in headers if name.lower() == "transactionid"]
+    return values[0] if len(values) == 1 else None
+
+
 def retry_after_seconds(value: str | None, attempt: int) -> float:
     """Seconds to wait before retrying: Retry-After when it is a number, else backoff."""
     if value is not None and value.strip().isdigit():
@@ -59,9 +66,9 @@ def retry_after_seconds(value: str | None, attempt: int) -> float:
 class Gate:
     """Lets requests fly concurrently, except while one thread holds it exclusively.
 
-    Some rules are about one request alone (D2: the echo of transactionId); the
-    exclusive section sends those with nothing else in flight, so cross-talk between
-    concurrent requests (D23) cannot be mistaken for them.
+    The echo baseline (`txid_echo`) is sent with nothing else in flight: TXID-CONCURRENT
+    compares what concurrent requests get back against what one request alone gets. Every
+    other request may fly beside others; what flew beside it is recorded (`InFlight`).
     """
 
     def __init__(self) -> None:
@@ -100,6 +107,52 @@ class Gate:
                 self._cond.notify_all()
 
 
+class InFlight:
+    """Which requests flew beside which: for each request, the transactionIds (lower
+    case) of the requests that were in flight at some moment while it was, `ANONYMOUS`
+    for one that carried no valid transactionId (the target made one up for it).
+
+    A response carrying another request's transactionId is cross-talk (D23) only if
+    that request was in flight beside it; every exchange records this set (`beside`),
+    so the echo rule (D2) can leave such a mismatch to TXID-CONCURRENT and requests
+    need not be sent one at a time to be judged one by one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flying: dict[int, tuple[str, set[str]]] = {}
+        self._next = 0
+
+    @contextmanager
+    def flying(self, transaction_id: object) -> Iterator[set[str]]:
+        """Within, the request carrying `transaction_id` counts as in flight; the set
+        yielded gathers the ids of the requests that fly beside it until it lands."""
+        own = transaction_id.lower() if valid_transaction_id(transaction_id) else ANONYMOUS
+        beside: set[str] = set()
+        with self._lock:
+            key, self._next = self._next, self._next + 1
+            for other, others_beside in self._flying.values():
+                beside.add(other)
+                others_beside.add(own)
+            self._flying[key] = (own, beside)
+        try:
+            yield beside
+        finally:
+            with self._lock:
+                del self._flying[key]
+
+
+def valid_transaction_id(value: object) -> TypeGuard[str]:
+    """Whether `value` is a transactionId a target echoes (a UUID, 36 characters)."""
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 class Sender:
     """Sends and records; thread-safe, so scenarios may run concurrently."""
 
@@ -118,6 +171,7 @@ class Sender:
         self._next_slot = 0.0
         self.retries_honoured = 0
         self.gate = Gate()
+        self.in_flight = InFlight()
         self._run_deadline = time.monotonic() + settings.run_timeout
 
     @property
@@ -231,7 +285,7 @@ class Sender:
             ),
             body=body or b"",
         )
-        response, error = self._send_with_retries(request)
+        response, error, beside = self._send_with_retries(request, _carried_transaction_id(headers))
         return Exchange(
             scenario,
             label,
@@ -241,21 +295,31 @@ class Sender:
             expects=expects,
             transport_error=error,
             operation=operation,
+            beside=beside,
         )
 
     def _send_with_retries(
-        self, request: httpx.Request
-    ) -> tuple[RecordedResponse | None, str | None]:
+        self, request: httpx.Request, transaction_id: object
+    ) -> tuple[RecordedResponse | None, str | None, frozenset[str]]:
+        """The answer (after honoured Retry-Afters), or why none came, and the ids of the
+        requests that flew beside it: counted only once past the gate, since a request
+        waiting there for an exclusive section is not in flight."""
+        beside: set[str] = set()
         for attempt in range(MAX_RETRIES + 1):
             self.take_slot()
-            with self.gate.shared():
+            with self.gate.shared(), self.in_flight.flying(transaction_id) as flew:
                 response, error = self._send_once(request)
+            beside |= flew
             retryable = response is not None and response.status in RETRY_STATUSES
             if not retryable or attempt == MAX_RETRIES:
-                return response, error
+                return response, error, frozenset(beside)
             assert response is not None
             if response.status == 503 and response.header("retry-after") is None:
-                return response, error  # a plain 503 is an answer, not back-pressure
+                return (
+                    response,
+                    error,
+                    frozenset(beside),
+                )  # a plain 503 is an answer, not back-pressure
             self.retries_honoured += 1
             wait = retry_after_seconds(response.header("retry-after"), attempt)
             time.sleep(min(wait, max(0.0, self._run_deadline - time.monotonic())))

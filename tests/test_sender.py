@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import httpx
@@ -10,6 +12,7 @@ import pytest
 import respx
 
 from conformance.errors import BudgetExhausted
+from conformance.exchange import ANONYMOUS
 from conformance.redact import Redactor
 from conformance.sender import Sender, basic_credentials, retry_after_seconds
 from conformance.settings import Client, Settings
@@ -198,3 +201,45 @@ def test_run_timeout__no_request_is_sent_after_it() -> None:
     s = sender(run_timeout=0.0)
     with pytest.raises(RunTimedOut, match="run_timeout"):
         s.send("t", "a", form={})
+
+
+X, Y = "3f1c2a5e-8b9d-4c7e-a1f2-0b3c4d5e6f70", "0E7B6A35-93F4-4D7A-9D0E-2A8C5F1B3E47"
+
+
+@respx.mock(base_url=BASE)
+def test_beside__each_exchange_records_the_ids_in_flight_with_it(
+    respx_mock: respx.MockRouter,
+) -> None:
+    # The first request is held until the second has reached the target: they overlap.
+    arrived, release = threading.Event(), threading.Event()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("transactionid") == X:
+            arrived.set()
+            release.wait(5)
+        else:
+            release.set()
+        return httpx.Response(200, json={})
+
+    respx_mock.post(TOKEN).mock(side_effect=answer)
+    s = sender()
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(s.send, "t", "x", form={}, transaction_id=X)
+        arrived.wait(5)
+        # The header name's case does not matter; the id is tracked lower-cased.
+        second = pool.submit(
+            s.send, "t", "y", form={}, transaction_id=None, extra_headers=[("TRANSACTIONID", Y)]
+        )
+        assert first.result().beside == frozenset({Y.lower()})
+        assert second.result().beside == frozenset({X})
+    # Sent after the others landed: alone. Two ids, or none valid: the target makes one up.
+    assert s.send("t", "z", form={}).beside == frozenset()
+    release.clear()
+    arrived.clear()
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(s.send, "t", "x", form={}, transaction_id=X)
+        arrived.wait(5)
+        twice = [("transactionId", Y)]
+        second = pool.submit(s.send, "t", "y", form={}, transaction_id=Y, extra_headers=twice)
+        assert first.result().beside == frozenset({ANONYMOUS})
+        assert second.result().beside == frozenset({X})

@@ -46,12 +46,19 @@ def ensure_transaction_id_present(exchanges: Sequence[Exchange], ctx: CheckConte
 
 
 def _echo_mismatches(exchanges: Sequence[Exchange]) -> list[tuple[Exchange, str]]:
+    """Answers whose transactionId is not their request's valid one, leaving out those
+    that may carry the id of a request in flight beside them (cross-talk: D23's)."""
     mismatches = []
     for exchange in _answered(exchanges):
         assert exchange.response is not None
         sent = exchange.sent_transaction_id
         received = exchange.response.header("transactionId")
-        if _valid_uuid(sent) and received and not _same_id(sent or "", received):
+        if (
+            _valid_uuid(sent)
+            and received
+            and not _same_id(sent or "", received)
+            and not exchange.crossed()
+        ):
             mismatches.append((exchange, received))
     return mismatches
 
@@ -65,9 +72,12 @@ def _judged(exchanges: Sequence[Exchange]) -> list[Exchange]:
     ]
 
 
-# Scenarios that send one request at a time with nothing else in flight (D2), and those
-# that send concurrently (D23).
-ONE_AT_A_TIME = (
+# Scenarios whose requests D2 judges one by one: each carries a valid transactionId of
+# its own. Several may be in flight at once: every exchange knows which ids flew beside
+# it (`Exchange.beside`), so a response carrying one of those is cross-talk, left to
+# D23. Those sent to find cross-talk (D23), in batches at once; and the baseline, sent
+# with nothing else in flight.
+ECHO_JUDGED = (
     "txid_echo",
     "prop_txid_echo",
     "prop_txid_case",
@@ -79,11 +89,11 @@ CONCURRENT = ("txid_concurrent", "prop_txid_concurrent")
 _BASELINE = ("txid_echo", "prop_txid_echo")
 
 
-@check("TXID-ECHO", uses=ONE_AT_A_TIME)
+@check("TXID-ECHO", uses=ECHO_JUDGED)
 def ensure_transaction_id_echoed(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A response's transactionId equals the valid one its request carried.
 
-    Judged on requests sent with nothing else in flight: a mismatch under concurrency is
+    A response carrying the id of a request in flight beside it is cross-talk,
     TXID-CONCURRENT's (D23), not this rule's.
     """
     require_any(
@@ -99,25 +109,41 @@ def ensure_transaction_id_echoed(exchanges: Sequence[Exchange], ctx: CheckContex
         )
 
 
-@check("TXID-CONCURRENT", uses=(*CONCURRENT, *_BASELINE))
+@check("TXID-CONCURRENT", uses=(*CONCURRENT, *ECHO_JUDGED))
 def ensure_transaction_id_own_under_concurrency(
     exchanges: Sequence[Exchange], ctx: CheckContext
 ) -> None:
-    """Under concurrent requests each response's transactionId is its own request's."""
+    """Under concurrent requests each response's transactionId is its own request's.
+
+    Judged on the batches sent to find cross-talk, and on any other answer that carries
+    the id of a request in flight beside it.
+    """
     # Judged against a baseline: a target that does not echo even one request at a time
     # breaks D2 (TXID-ECHO), which says nothing about concurrency.
     if _echo_mismatches([e for e in exchanges if e.scenario in _BASELINE]):
         raise Skipped("responses do not echo transactionId even one at a time (see TXID-ECHO)")
     concurrent = [e for e in exchanges if e.scenario in CONCURRENT]
     judged = require_any(_judged(concurrent), "no concurrent response carried a transactionId")
-    mismatches = _echo_mismatches(judged)
-    if mismatches:
-        exchange, received = mismatches[0]
+    in_batches = [
+        e for e in judged if not _same_id(e.sent_transaction_id or "", e.received_transaction_id())
+    ]
+    elsewhere = [
+        e for e in _judged(exchanges) if e.scenario not in CONCURRENT and e.crossed_surely()
+    ]
+    if in_batches or elsewhere:
+        exchange = (in_batches or elsewhere)[0]
+        assert exchange.response is not None  # judged: it was answered
+        also = (
+            f" {len(elsewhere)} other answer(s) carry the id of a request in flight beside them."
+            if elsewhere
+            else ""
+        )
         raise ctx.fail(
-            f"{len(mismatches)} of {len(judged)} concurrent responses carry another request's "
-            "transactionId.",
+            f"{len(in_batches)} of {len(judged)} concurrent responses carry another request's "
+            f"transactionId.{also}",
             f"each response's transactionId equals its request's ({exchange.sent_transaction_id})",
-            f"{received[:80]!r}",
+            f"{(exchange.response.header('transactionId') or '')[:80]!r} "
+            f"({exchange.scenario}/{exchange.label})",
         )
 
 

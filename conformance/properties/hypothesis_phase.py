@@ -12,10 +12,11 @@ records; the registered checks judge the recordings afterwards:
 - `prop_param_order`: permuted parameters are accepted (PARAM-ORDER), repeated ones
   refused (PARAM-REPEATED).
 
-Requests that rules about one request alone judge (the echo) are sent with nothing
-else in flight (`gate.exclusive()`), so cross-talk is TXID-CONCURRENT's alone. The
-invalid ids, each judged on its own, keep several requests in flight while the next
-are generated (`pipeline`), recorded in generation order.
+Each property but the concurrent one keeps several requests in flight while it
+generates the next (`pipeline`), recorded in generation order. The echo is still
+judged request by request: every exchange knows which transactionIds flew beside it
+(`Exchange.beside`), so a response carrying one of those is cross-talk, left to
+TXID-CONCURRENT, and any other mismatch is TXID-ECHO's.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ _ECHO_KINDS: dict[str, tuple[dict[str, str], dict[str, Any], str | None]] = {
 
 @scenario("prop_txid_echo", phase="property")
 def prop_txid_echo(ctx: RunContext) -> list[Exchange]:
-    """Valid UUIDs in both letter cases, one request at a time, on a 200, 401 and 400."""
+    """Valid UUIDs in both letter cases, on a 200, a 401 and a 400."""
     rec = Recording(ctx, "prop_txid_echo")
 
     @given(
@@ -76,10 +77,9 @@ def prop_txid_echo(ctx: RunContext) -> list[Exchange]:
         if not rec.active():
             return
         form, options, expects = _ECHO_KINDS[kind]
-        with ctx.sender.gate.exclusive():
-            rec.send(kind, txid.upper() if upper else txid, form=form, expects=expects, **options)
+        rec.submit(kind, txid.upper() if upper else txid, form=form, expects=expects, **options)
 
-    run_property(rec, echoed, ctx.settings.examples)
+    run_property(rec, echoed, ctx.settings.examples, workers_for(ctx.settings.concurrency))
     return rec.exchanges
 
 
@@ -120,10 +120,9 @@ def prop_txid_case(ctx: RunContext) -> list[Exchange]:
     @given(name=header_casings(TRANSACTION_ID), txid=rec.transaction_ids())
     def cased(name: str, txid: str) -> None:
         if rec.active():
-            with ctx.sender.gate.exclusive():
-                rec.send(name, txid, name=name, form=cc_form(), grant=CC)
+            rec.submit(name, txid, name=name, form=cc_form(), grant=CC)
 
-    run_property(rec, cased, ctx.settings.examples)
+    run_property(rec, cased, ctx.settings.examples, workers_for(ctx.settings.concurrency))
     return rec.exchanges
 
 
@@ -166,11 +165,10 @@ def prop_scopes(ctx: RunContext) -> list[Exchange]:
     def scoped(scopes: tuple[str, bool], txid: str) -> None:
         value, unknown = scopes
         if rec.active():
-            with ctx.sender.gate.exclusive():
-                label = "unknown-scope" if unknown else "scopes"
-                rec.send(label, txid, form={**cc_form(), "scopes": value}, grant=CC)
+            label = "unknown-scope" if unknown else "scopes"
+            rec.submit(label, txid, form={**cc_form(), "scopes": value}, grant=CC)
 
-    run_property(rec, scoped, ctx.settings.examples)
+    run_property(rec, scoped, ctx.settings.examples, workers_for(ctx.settings.concurrency))
     return rec.exchanges
 
 
@@ -192,10 +190,9 @@ def prop_param_order(ctx: RunContext) -> list[Exchange]:
             logins += 1
             grant, form = PW, list(password_form(ctx).items())
         if rec.active():
-            with ctx.sender.gate.exclusive():
-                label = "repeated" if shape.repeated else "permutation"
-                expects = "PARAM-REPEATED" if shape.repeated else None
-                rec.send(label, txid, form=shape.arrange(form), grant=grant, expects=expects)
+            label = "repeated" if shape.repeated else "permutation"
+            expects = "PARAM-REPEATED" if shape.repeated else None
+            rec.submit(label, txid, form=shape.arrange(form), grant=grant, expects=expects)
 
-    run_property(rec, ordered, ctx.settings.examples)
+    run_property(rec, ordered, ctx.settings.examples, workers_for(ctx.settings.concurrency))
     return rec.exchanges

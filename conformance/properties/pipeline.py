@@ -17,14 +17,11 @@ sends and waits.
 
 from __future__ import annotations
 
-import threading
-import uuid
-import weakref
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import Generic, TypeGuard, TypeVar
+from typing import Generic, TypeVar
 
 R = TypeVar("R")
 
@@ -86,61 +83,3 @@ class Pipeline(Generic[R]):
     def _finish_oldest(self) -> None:
         future, finish = self._pending.popleft()
         finish(future.result())
-
-
-ANONYMOUS = ""  # stands for a request without a valid transactionId: the target makes one up
-
-
-class InFlight:
-    """Which requests flew beside which: for each request, the transactionIds of the
-    requests that were in flight at some moment while it was (`ANONYMOUS` for one that
-    carried no valid transactionId, whose answer's id the target made up).
-
-    A response carrying another request's transactionId is cross-talk only if that
-    request was in flight beside it (D23, TXID-CONCURRENT's); `schema_verdicts` uses
-    this to leave such a mismatch out of its per-response echo verdict (D2), which a
-    request sent alone could not have shown.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._flying: dict[int, tuple[str, set[str]]] = {}
-        self._next = 0
-
-    def send(self, transaction_id: object, send: Callable[[], R]) -> tuple[R, frozenset[str]]:
-        """`send()`, and the transactionIds of the requests that flew beside it."""
-        own = transaction_id.lower() if valid_transaction_id(transaction_id) else ANONYMOUS
-        beside: set[str] = set()
-        with self._lock:
-            key, self._next = self._next, self._next + 1
-            for other, others_beside in self._flying.values():
-                beside.add(other)
-                others_beside.add(own)
-            self._flying[key] = (own, beside)
-        try:
-            answer = send()
-        finally:
-            with self._lock:
-                del self._flying[key]
-        return answer, frozenset(beside)
-
-
-def valid_transaction_id(value: object) -> TypeGuard[str]:
-    """Whether `value` is a transactionId a target echoes (a UUID, 36 characters)."""
-    if not isinstance(value, str) or len(value) != 36:
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
-_IN_FLIGHT: weakref.WeakKeyDictionary[object, InFlight] = weakref.WeakKeyDictionary()
-_IN_FLIGHT_LOCK = threading.Lock()
-
-
-def in_flight(run: object) -> InFlight:
-    """The run's `InFlight` (one per run, shared by every property that pipelines)."""
-    with _IN_FLIGHT_LOCK:
-        return _IN_FLIGHT.setdefault(run, InFlight())

@@ -208,7 +208,7 @@ def send_raw_transaction_id(ctx: RunContext, scenario: str, label: str, value: b
         + [b"\r\n", body]
     )
     ctx.sender.take_slot()  # the budget and rate limit apply to raw sends too
-    with ctx.sender.gate.shared():
+    with ctx.sender.gate.shared(), ctx.sender.in_flight.flying(None) as beside:
         response, error = _exchange_bytes(url, message, ctx.settings.timeout, ctx)
     headers = tuple((k, v.decode("latin-1")) for k, v in wire)
     return Exchange(
@@ -219,6 +219,7 @@ def send_raw_transaction_id(ctx: RunContext, scenario: str, label: str, value: b
         grant="client_credentials",
         transport_error=error,
         operation="other",
+        beside=frozenset(beside),
     )
 
 

@@ -36,7 +36,6 @@ from conformance.checks import CheckContext as SuiteContext
 from conformance.contract import Contract
 from conformance.errors import Failure, Skipped
 from conformance.exchange import Exchange
-from conformance.properties.pipeline import ANONYMOUS
 
 NOTE_PREFIX = "schemathesis:"
 NOTE_LIMIT = 300  # a note names the check and the problem; the evidence shows the rest
@@ -50,21 +49,9 @@ class Judging:
     edition: str
     contract: Contract
     secrets: tuple[str, ...]
-    # transactionIds (lower case) of the requests in flight beside this one, "" for one
-    # without a valid id (pipeline.InFlight)
-    beside: frozenset[str] = frozenset()
 
     def context(self, requirement_id: str) -> SuiteContext:
         return SuiteContext(requirement_id, self.edition, self.contract, self.secrets)
-
-    def crossed(self) -> bool:
-        """Whether the response's transactionId may be another request's, in flight beside
-        this one (cross-talk, D23, which only concurrent requests can show): the id of a
-        request beside it, or any id while one beside it carried none the target could
-        echo (the target made one up for it, which this response may carry)."""
-        response = self.exchange.response
-        received = (response.header("transactionId") or "").strip().lower() if response else ""
-        return bool(received) and (received in self.beside or ANONYMOUS in self.beside)
 
 
 _JUDGING: ContextVar[Judging | None] = ContextVar("conformance_judging", default=None)
@@ -94,15 +81,8 @@ def _delegate(requirement_id: str) -> None:
 
 @schemathesis.check
 def transaction_id_echoed(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
-    """The response's transactionId equals the valid one its request carried (D2).
-
-    Not when it is the id of a request in flight beside this one: that is TXID-CONCURRENT's
-    (D23), judged on the requests sent to find it, as TXID-ECHO leaves concurrent requests
-    to it. Sent one at a time, a request has nothing beside it and is judged as ever.
-    """
-    current = _JUDGING.get()
-    if current is not None and current.crossed():
-        return None
+    """The response's transactionId equals the valid one its request carried (D2); one
+    carrying the id of a request in flight beside it is D23's (see TXID-ECHO)."""
     _delegate("TXID-ECHO")
     return None
 

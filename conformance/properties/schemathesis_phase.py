@@ -40,7 +40,7 @@ from schemathesis import Case, GenerationMode
 from conformance.errors import BudgetExhausted, Skipped
 from conformance.exchange import Exchange
 from conformance.properties import codec_tables
-from conformance.properties.pipeline import Pipeline, in_flight, workers_for
+from conformance.properties.pipeline import Pipeline, workers_for
 from conformance.properties.schema_cases import (
     case_body,
     positive_form,
@@ -68,8 +68,8 @@ FIXED_HEADERS = {
     "Authorization": "Basic cGxhY2Vob2xkZXI6cGxhY2Vob2xkZXI=",
 }
 SEED_OFFSETS = {CC: 0, PW: 1, CODE: 2, RT: 3, "negative": 4}
-# An answer (None: the budget was spent) and the transactionIds that flew beside it.
-Sent = tuple[Exchange | None, frozenset[str]]
+# An answer; None: the budget was spent.
+Sent = Exchange | None
 
 
 @dataclass
@@ -141,24 +141,17 @@ class Sending:
         if case is not None:
             self.cases += 1
 
-        transaction_id = kwargs["transaction_id"]
-        flying = in_flight(self.ctx)
-
         def send() -> Sent:
-            def one() -> Exchange | None:
-                try:
-                    return self.ctx.send(self.scenario, label, **kwargs)
-                except BudgetExhausted:
-                    return None  # --max-requests bounds the phase: keep what was recorded
+            try:
+                return self.ctx.send(self.scenario, label, **kwargs)
+            except BudgetExhausted:
+                return None  # --max-requests bounds the phase: keep what was recorded
 
-            return flying.send(transaction_id, one)
-
-        def finish(sent: Sent) -> Exchange | None:
-            exchange, beside = sent
+        def finish(exchange: Sent) -> Exchange | None:
             if exchange is None:
                 self.stopped = True
                 return None
-            judging = self._judging(exchange, beside)
+            judging = self._judging(exchange)
             found = verdicts(case, exchange, judging) if case is not None else ()
             redacted = (self.ctx.redactor.text(note)[:NOTE_LIMIT] for note in found)
             exchange = replace(exchange, notes=(*notes, *redacted))
@@ -167,10 +160,10 @@ class Sending:
 
         return send, finish
 
-    def _judging(self, exchange: Exchange, beside: frozenset[str]) -> Judging:
+    def _judging(self, exchange: Exchange) -> Judging:
         current = self.ctx.settings
         secrets = tuple(current.secrets())
-        return Judging(exchange, current.edition, self.ctx.contract, secrets, beside)
+        return Judging(exchange, current.edition, self.ctx.contract, secrets)
 
 
 class _Stop(Exception):  # noqa: N818 - a control-flow signal
@@ -277,9 +270,9 @@ class RefreshChain:
         send, finish = request
         sent = send()
         self._sent.append((finish, sent))
-        if sent[0] is None:
+        if sent is None:
             self.sending.stopped = True  # the budget is spent
-        return sent[0]
+        return sent
 
 
 def _fixed_credentials(ctx: RunContext, grant: str) -> Callable[[], dict[str, str] | None]:
@@ -288,9 +281,15 @@ def _fixed_credentials(ctx: RunContext, grant: str) -> Callable[[], dict[str, st
         login = password_form(ctx)
         return lambda: {"username": login["username"], "password": login["password"]}
     if grant == CODE:
-        # A request of its own to the target, beside those in flight (InFlight).
-        return lambda: {"code": in_flight(ctx).send(None, ctx.fetch_auth_code)[0]}
+        return lambda: {"code": _fetched_code(ctx)}
     return dict
+
+
+def _fetched_code(ctx: RunContext) -> str:
+    """A fresh authorization code: a request of its own to the target, which may answer
+    with a transactionId it made up, beside those in flight (`InFlight`)."""
+    with ctx.sender.in_flight.flying(None):
+        return ctx.fetch_auth_code()
 
 
 def _positive_strategy(ctx: RunContext, grant: str) -> st.SearchStrategy[Case[Any]]:

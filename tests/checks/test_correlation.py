@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import httpx
 import pytest
 
 from conformance.errors import Failure, Skipped
-from conformance.exchange import Exchange
+from conformance.exchange import ANONYMOUS, Exchange
 
 Record = Callable[..., Exchange]
 Judge = Callable[..., None]
@@ -190,6 +191,40 @@ def test_txid_echo__no_response_transaction_id_skips(record: Record, skips: Skip
     skips("TXID-ECHO", [])
 
 
+def _answered_with_other(record: Record, beside: frozenset[str], scenario: str) -> Exchange:
+    """A request carrying SENT answered with OTHER, having flown beside `beside`."""
+    exchange = record(
+        200,
+        echo=False,
+        transaction_id=SENT,
+        headers={"transactionId": OTHER.upper()},
+        scenario=scenario,
+        label="token",
+    )
+    return replace(exchange, beside=beside)
+
+
+@pytest.mark.requirement("TXID-ECHO")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize("beside", [frozenset({OTHER}), frozenset({SENT, ANONYMOUS})])
+def test_txid_echo__the_id_of_a_request_in_flight_beside_is_cross_talk_passes(
+    record: Record, run_check: Judge, beside: frozenset[str]
+) -> None:
+    # OTHER flew beside it, or a request without an id the target made one up for: the
+    # mismatch may be cross-talk, D23's (TXID-CONCURRENT), not D2's.
+    ok = record(200, scenario="prop_txid_echo", label="token")
+    run_check("TXID-ECHO", [ok, _answered_with_other(record, beside, "prop_txid_echo")])
+
+
+@pytest.mark.requirement("TXID-ECHO")
+@pytest.mark.verdict("fails")
+def test_txid_echo__an_id_no_request_beside_carried_fails(record: Record, fails: Fails) -> None:
+    # Requests flew beside it, but none carried OTHER: the target did not echo.
+    crossed = _answered_with_other(record, frozenset({SENT, str(uuid.uuid4())}), "prop_scopes")
+    failure = fails("TXID-ECHO", [crossed])
+    assert "prop_scopes/token" in failure.received
+
+
 # --- TXID-CONCURRENT (D23) ----------------------------------------------------------------
 
 
@@ -245,6 +280,29 @@ def test_txid_concurrent__one_crossed_answer_among_many_fails(record: Record, fa
     )
     failure = fails("TXID-CONCURRENT", [*_concurrent(record, 4), crossed])
     assert failure.title.startswith("1 of 5 ")
+
+
+@pytest.mark.requirement("TXID-CONCURRENT")
+@pytest.mark.verdict("fails")
+def test_txid_concurrent__another_requests_id_beside_an_echo_request_fails(
+    record: Record, fails: Fails
+) -> None:
+    # The batches came back clean, but an echo request got the id of one beside it.
+    crossed = _answered_with_other(record, frozenset({OTHER}), "prop_txid_echo")
+    failure = fails("TXID-CONCURRENT", [*_concurrent(record, 3), crossed])
+    assert failure.title.startswith("0 of 3 ") and "1 other answer(s)" in failure.title
+    assert "prop_txid_echo/token" in failure.received
+
+
+@pytest.mark.requirement("TXID-CONCURRENT")
+@pytest.mark.verdict("passes")
+def test_txid_concurrent__an_id_made_up_beside_a_request_without_one_passes(
+    record: Record, run_check: Judge
+) -> None:
+    # Only a request without an id flew beside it: OTHER may be the target's made-up id
+    # for that one, or a failed echo. Not surely cross-talk: TXID-ECHO's to judge, or none.
+    crossed = _answered_with_other(record, frozenset({ANONYMOUS}), "prop_txid_echo")
+    run_check("TXID-CONCURRENT", [*_concurrent(record, 3), crossed])
 
 
 @pytest.mark.requirement("TXID-CONCURRENT")

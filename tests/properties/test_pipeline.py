@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conformance.properties.pipeline import ANONYMOUS, InFlight, Pipeline, workers_for
-from conformance.sender import FORM
+from conformance.exchange import ANONYMOUS
+from conformance.properties.pipeline import Pipeline, workers_for
+from conformance.sender import FORM, InFlight
 from tests.fixtures.targets import reference_context
 
 
@@ -81,10 +82,16 @@ def test_error__raised_in_its_turn_and_nothing_left_sending() -> None:
 X, Y = "3f1c2a5e-8b9d-4c7e-a1f2-0b3c4d5e6f70", "0E7B6A35-93F4-4D7A-9D0E-2A8C5F1B3E47"
 
 
+def _flown(flying: InFlight, transaction_id: object, send: Any) -> tuple[Any, frozenset[str]]:
+    with flying.flying(transaction_id) as beside:
+        answer = send()
+    return answer, frozenset(beside)
+
+
 def test_in_flight__each_request_knows_the_ids_that_flew_beside_it() -> None:
     flying = InFlight()
-    assert flying.send(X, lambda: 1) == (1, frozenset())
-    assert flying.send(Y, lambda: 2) == (2, frozenset())  # one after the other: alone
+    assert _flown(flying, X, lambda: 1) == (1, frozenset())
+    assert _flown(flying, Y, lambda: 2) == (2, frozenset())  # one after the other: alone
     started, release = threading.Event(), threading.Event()
 
     def first() -> str:
@@ -98,10 +105,10 @@ def test_in_flight__each_request_knows_the_ids_that_flew_beside_it() -> None:
 
     answers: list[tuple[str, frozenset[str]]] = []
     with Pipeline[tuple[str, frozenset[str]]](3) as pipeline:
-        pipeline.submit(lambda: flying.send(X, first), answers.append)
+        pipeline.submit(lambda: _flown(flying, X, first), answers.append)
         started.wait(5)
-        pipeline.submit(lambda: flying.send("not-a-uuid", lambda: "no id"), answers.append)
-        pipeline.submit(lambda: flying.send(Y, last), answers.append)
+        pipeline.submit(lambda: _flown(flying, "not-a-uuid", lambda: "no id"), answers.append)
+        pipeline.submit(lambda: _flown(flying, Y, last), answers.append)
     assert answers == [
         ("first", frozenset({ANONYMOUS, Y.lower()})),  # both started while X flew
         ("no id", frozenset({X})),

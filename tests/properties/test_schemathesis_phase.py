@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -19,8 +20,7 @@ import pytest
 from conformance.checks import ALL, CHECKS, CheckContext
 from conformance.contract import load_contract
 from conformance.errors import Failure, Skipped
-from conformance.exchange import Exchange, RecordedRequest, RecordedResponse
-from conformance.properties.pipeline import ANONYMOUS
+from conformance.exchange import ANONYMOUS, Exchange, RecordedRequest, RecordedResponse
 from conformance.properties.schema_cases import (
     case_body,
     encode_body,
@@ -292,7 +292,7 @@ def _exchange(status: int, body: Any, headers: dict[str, str | None] | None = No
 def _notes(exchange: Exchange, beside: frozenset[str] = frozenset()) -> list[str]:
     operation = token_operation("1.3.1", "client_credentials")
     case = operation.Case(body={"grant_type": "client_credentials"}, media_type=FORM)
-    judging = Judging(exchange, "1.3.1", load_contract(), (SECRET,), beside)
+    judging = Judging(replace(exchange, beside=beside), "1.3.1", load_contract(), (SECRET,))
     return [n.split(":")[1] for n in verdicts(case, exchange, judging)]
 
 
