@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from conformance import __version__
-from conformance.bundle import write_bundle
 from conformance.contract import contract_path
 from conformance.errors import ConformanceError
 from conformance.openapi import openapi_path
@@ -167,6 +166,9 @@ class SuitePlugin:
         summary_md = Path(settings.summary_md) if settings.summary_md else None
         written = write_reports(report_dir, outcomes, header, summary_md)
         if settings.profile == "certification":
+            # imported here: it loads cryptography (~50 ms), which only this profile needs
+            from conformance.bundle import write_bundle
+
             bundle = write_bundle(
                 report_dir / "certification-bundle.tar.gz",
                 {k: v for k, v in written.items() if k != "summary.md"},

@@ -5,14 +5,15 @@
 
 from __future__ import annotations
 
+import gc
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 import pytest
 
-from conformance.embedded import embedded_target
 from conformance.errors import ConfigError, TargetUnreachable
 from conformance.plugin import SUITE_DIR, SUITE_PATH, SuitePlugin, run_header
 from conformance.preflight import preflight
@@ -46,11 +47,13 @@ def run_suite(
     auth_code_source: AuthCodeSource | None = None,
     pytest_args: Sequence[str] = (),
     out: TextIO = sys.stdout,
+    judged: Callable[[], None] | None = None,
 ) -> int:
     """Run every check against `base_url` and write the reports; return the exit code.
 
     A target that gives no HTTP answer raises TargetUnreachable (exit 2), after reports
-    that record it as the run's one error."""
+    that record it as the run's one error. `judged` is called once every check is judged,
+    before the reports are written: nothing is sent to the target after it."""
     context = RunContext(settings, base_url, auth_code_source)
     try:
         try:
@@ -61,7 +64,11 @@ def run_suite(
         check_profile(context)
         Path(settings.report_dir).mkdir(parents=True, exist_ok=True)
         print(f"Repeat this run with: {repeat_command(settings, context.seed)}", file=out)
-        pytest.main(_pytest_args(pytest_args), plugins=[SuitePlugin(context, run_header(context))])
+        plugins = [SuitePlugin(context, run_header(context)), _CollectOnce()]
+        if judged is not None:
+            plugins.append(_Judged(judged))
+        with _frozen_heap():
+            pytest.main(_pytest_args(pytest_args), plugins=plugins)
     finally:
         context.close()
     return exit_code(context.outcomes) if context.outcomes else EXIT_COULD_NOT_RUN
@@ -90,6 +97,14 @@ def write_unreachable_reports(context: RunContext, error: TargetUnreachable) -> 
     write_reports(Path(settings.report_dir), [outcome], header, summary_md)
 
 
+# Plugins that pytest auto-loads because their distributions are installed next to the
+# suite (its dependencies, the test extras), and that the suite's one test module never
+# uses: loading them was most of pytest's start (0.5-0.9 s of it, now ~0.03 s), and
+# schemathesis' xdist reporter (registered when both are present) imported its HTML and
+# JUnit writers at every session's end. `-- -p NAME` after the run's flags loads one again.
+UNUSED_PLUGINS = ("anyio", "platformdirs", "respx", "schemathesis", "xdist", "xdist.looponfail")
+
+
 def _pytest_args(extra: Sequence[str]) -> list[str]:
     return [
         str(SUITE_PATH),
@@ -101,11 +116,61 @@ def _pytest_args(extra: Sequence[str]) -> list[str]:
         "no:cacheprovider",
         "-q",
         "-rN",
+        *(arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")),
+        # The suite module asserts nothing (it judges through pytest.fail and skip), but
+        # rewriting marks every module of every pytest-plugin distribution, so each
+        # schemathesis module the property phase imports lazily was parsed and rewritten
+        # too: 0.7 s a run (1.4 s with the plugins above) wherever rewritten bytecode is
+        # not cached (PYTHONDONTWRITEBYTECODE, a read-only install, the first run).
+        # Verdicts and reports do not depend on it.
+        "--assert=plain",
         # plugins imported before this in-process run cannot be rewritten; that is expected
         "-W",
         "ignore::pytest.PytestAssertRewriteWarning",
         *extra,
     ]
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keeps the objects alive now (modules, settings, the context) out of the garbage
+    collector's full sweeps while the suite runs, and hands them back afterwards.
+
+    They live as long as the run, yet every full collection walked them again: the
+    property phase triggers about ten, ~0.1 s each. Frozen objects are only skipped by
+    the collector; reference counting frees them as before, and what becomes garbage
+    among them is collected once `gc.unfreeze` returns them."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+class _CollectOnce:
+    """Makes pytest's closing garbage sweeps cheap without skipping them.
+
+    At the end of a session pytest's unraisable-exception plugin runs gc.collect() five
+    times, each a walk over the whole heap (schemathesis, hypothesis, every recorded
+    exchange): ~0.5 s. One collection here, while pytest's hook still reports what it
+    finds, then freezing the survivors (alive, so not garbage) leaves those five sweeps
+    only what is made afterwards; `_frozen_heap` unfreezes them when pytest returns."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self) -> None:
+        gc.collect()
+        gc.freeze()
+
+
+class _Judged:
+    """Calls back when the session ends, before the suite's own plugin writes reports."""
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self._callback = callback
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        self._callback()
 
 
 def check_profile(context: RunContext) -> None:
@@ -137,6 +202,12 @@ def execute(settings: Settings, pytest_args: Sequence[str] = (), out: TextIO = s
     """Run against the configured target, or against the embedded reference when none is set."""
     if settings.target is not None:
         return run_suite(settings, settings.target, pytest_args=pytest_args, out=out)
+    # imported here: the reference (starlette, uvicorn: ~0.1 s) serves only this case
+    from conformance.embedded import embedded_target
+
     with embedded_target(settings) as (filled, server, codes):
         print(f"No target given: using the embedded reference at {server.url}", file=out)
-        return run_suite(filled, server.url, codes, pytest_args=pytest_args, out=out)
+        # uvicorn takes 0.1-0.2 s to wind down (it polls); let it while reports are written
+        return run_suite(
+            filled, server.url, codes, pytest_args=pytest_args, out=out, judged=server.request_stop
+        )

@@ -235,3 +235,21 @@ def test_pytest_plugin__unreachable_target_is_a_usage_error_naming_it(tmp_path: 
     )
     assert done.returncode == 4  # pytest's usage error
     assert url in done.stderr and "CONFORMANCE_TARGET" in done.stderr
+
+
+def test_run__loads_the_reference_and_the_bundle_signer_only_when_it_needs_them() -> None:
+    # Against a target nothing serves the reference (starlette, uvicorn), and only the
+    # certification profile signs a bundle (cryptography): neither is imported up front.
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, conformance.cli, conformance.runner; "
+            "print(sorted({'starlette', 'uvicorn', 'cryptography'} & set(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.stdout.strip() == "[]", done.stderr

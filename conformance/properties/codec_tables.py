@@ -3,11 +3,12 @@
 `st.characters(codec=...)` (schemathesis asks for "utf-8" and "ascii"; so does
 `strategies.py`) makes hypothesis work out which code points the codec can encode by
 encoding all 1,114,112 of them, about 2 s per process for these two. It keeps the
-answer in its storage directory, and the run gives hypothesis a fresh one each time
-(`run._private_hypothesis_home`: a run must not litter the user's directory), so every
-run paid those 2 s again. The answers are facts of the codecs, not of the data: UTF-8
-encodes every code point but the surrogates (RFC 3629 3), ASCII the first 128, and
-both decode back what they encoded. `prime` writes them where hypothesis looks, in its
+answer in its storage directory (`run._private_hypothesis_home`: the user's cache
+directory, or a fresh temporary one where none can be made), so a first run, a new
+hypothesis version or a run without a cache directory would pay those 2 s. The
+answers are facts of the codecs, not of the data: UTF-8 encodes every code point but
+the surrogates (RFC 3629 3), ASCII the first 128, and both decode back what they
+encoded. `prime` writes them where hypothesis looks, in its
 own format, before the first strategy asks; hypothesis then reads them instead of
 computing them. Were hypothesis to rename or reshape the file, it would ignore or fail
 to read ours and compute its own, as before: slower, never different.

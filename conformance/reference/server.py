@@ -98,10 +98,15 @@ class ReferenceServer:
             raise
         return self
 
-    def stop(self) -> None:
-        """Ask the server to finish and wait for its thread."""
+    def request_stop(self) -> None:
+        """Ask the server to finish without waiting: uvicorn's shutdown polls (0.1-0.2 s),
+        which a caller with other work left can overlap; `stop` then waits for it."""
         if self._server is not None:
             self._server.should_exit = True
+
+    def stop(self) -> None:
+        """Ask the server to finish and wait for its thread."""
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(_STOP_TIMEOUT)
             if self._thread.is_alive():

@@ -42,3 +42,14 @@ def test_server__a_taken_port_is_a_runtime_error() -> None:
 def test_server__rejects_an_unknown_edition_before_starting() -> None:
     with pytest.raises(ValueError, match="unknown edition"):
         ReferenceServer(edition="1.4")
+
+
+def test_server__request_stop_does_not_wait_and_stop_then_finishes_it() -> None:
+    server = ReferenceServer().start()
+    port = server.port
+    server.request_stop()  # uvicorn winds down in its own thread meanwhile
+    assert server.port == port  # still the running server until `stop` has waited
+    server.stop()
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass
+    server.request_stop()  # a stopped server: nothing to ask
