@@ -36,6 +36,7 @@ import uvicorn
 from conformance.embedded import ReferenceCodeSource, role_settings
 from conformance.exchange import Exchange
 from conformance.reference import ReferenceServer, create_app, default_accounts
+from conformance.reference.process import ReferenceProcess
 from conformance.run import RunContext
 from conformance.sender import basic_credentials
 from conformance.settings import Client, Settings
@@ -123,7 +124,7 @@ def recorded_requests() -> tuple[list[Request], float, int, int]:
     """Run the suite in-process once; return every request it sent, its time, how many,
     and how many of them went one at a time."""
     accounts = default_accounts()
-    with ReferenceServer(accounts=accounts) as server:
+    with ReferenceProcess() as server:  # where `conformance run` puts it
         settings = Settings(seed=SEED, **role_settings(accounts))  # type: ignore[arg-type]
         context = RunContext(settings, server.url, ReferenceCodeSource(settings, server.url))
         started = time.perf_counter()
@@ -145,9 +146,10 @@ def recorded_requests() -> tuple[list[Request], float, int, int]:
 
 
 def measure_bare_loop(requests: list[Request]) -> Measure:
-    """The floor: the same requests, one after another, from a plain httpx client."""
+    """The floor: the same requests, one after another, from a plain httpx client, to
+    the reference in a process of its own, as `conformance run` has it."""
     with (
-        ReferenceServer(accounts=default_accounts()) as server,
+        ReferenceProcess() as server,
         httpx.Client(base_url=server.url) as client,
     ):
         sent = 0

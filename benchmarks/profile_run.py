@@ -23,7 +23,8 @@ from bench import SEED, latency_proxy  # noqa: E402
 
 from conformance.embedded import ReferenceCodeSource, role_settings  # noqa: E402
 from conformance.exchange import Exchange  # noqa: E402
-from conformance.reference import ReferenceServer, default_accounts  # noqa: E402
+from conformance.reference import default_accounts  # noqa: E402
+from conformance.reference.process import ReferenceProcess  # noqa: E402
 from conformance.run import RunContext  # noqa: E402
 from conformance.scenarios import SCENARIOS  # noqa: E402
 from conformance.settings import Settings  # noqa: E402
@@ -38,7 +39,7 @@ def main() -> int:
     args = parser.parse_args()
     accounts = default_accounts()
     with contextlib.ExitStack() as stack:
-        server = stack.enter_context(ReferenceServer(accounts=accounts))
+        server = stack.enter_context(ReferenceProcess())  # as `conformance run` has it
         url = server.url
         if args.latency:
             port = stack.enter_context(latency_proxy(server.port, args.latency))

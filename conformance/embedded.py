@@ -13,8 +13,9 @@ from dataclasses import replace
 from urllib.parse import quote_plus
 
 from conformance.errors import ConformanceError
-from conformance.reference import Accounts, ReferenceServer, default_accounts
+from conformance.reference import Accounts, default_accounts
 from conformance.reference.authorize import request_code
+from conformance.reference.process import ReferenceProcess
 from conformance.settings import Settings
 
 AUTHORIZE_PATH = "/reference/v1/authorize"
@@ -64,9 +65,9 @@ class ReferenceCodeSource:
 @contextmanager
 def embedded_target(
     settings: Settings,
-) -> Iterator[tuple[Settings, ReferenceServer, ReferenceCodeSource]]:
-    """Start the reference for `settings.edition` and yield settings pointing at it."""
-    accounts = default_accounts()
-    with ReferenceServer(accounts=accounts, edition=settings.edition) as server:
-        filled = replace(settings, **role_settings(accounts))  # type: ignore[arg-type]
+) -> Iterator[tuple[Settings, ReferenceProcess, ReferenceCodeSource]]:
+    """Start the reference for `settings.edition`, in a process of its own (it answers
+    on another core than the suite's), and yield settings pointing at it."""
+    with ReferenceProcess(edition=settings.edition) as server:
+        filled = replace(settings, **role_settings(default_accounts()))  # type: ignore[arg-type]
         yield filled, server, ReferenceCodeSource(filled, server.url)

@@ -1,0 +1,150 @@
+"""The reference target in a process of its own: the embedded run's default target.
+
+In a thread (`ReferenceServer`), the reference shares the suite's interpreter lock, so
+every answer it computes is time the suite cannot spend generating or judging; the
+pipelined properties could not overlap their sends with the next case. In a process of
+its own it answers on the other core, as any real target would (README, Performance).
+
+The child serves the default accounts on a free loopback port, writes that port on its
+stdout, and stops when its stdin closes: when asked (`request_stop`), or when the parent
+is gone, however it ended, so no reference outlives its run.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+from types import TracebackType
+
+HOST = "127.0.0.1"
+_START_TIMEOUT = 20.0  # a cold interpreter importing starlette and uvicorn on a busy machine
+_STOP_TIMEOUT = 10.0
+
+
+class ReferenceProcess:
+    """The reference target for `edition`, with the default accounts, in a child process.
+
+    Use as a context manager: entering starts it and waits until it listens; leaving
+    stops it. `.url` and `.port` as `ReferenceServer`'s.
+    """
+
+    def __init__(self, edition: str = "1.3.1") -> None:
+        self.edition = edition
+        self._process: subprocess.Popen[bytes] | None = None
+        self._port: int | None = None
+
+    @property
+    def port(self) -> int:
+        """The port the child listens on (only while running)."""
+        if self._port is None:
+            raise RuntimeError("the reference process is not running")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> ReferenceProcess:
+        """Start the child and wait (at most ~20 s) for the port it listens on."""
+        if self._process is not None:
+            raise RuntimeError("the reference process is already running")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "conformance.reference.process", self.edition],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        try:
+            self._port = self._read_port(self._process)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def request_stop(self) -> None:
+        """Ask the child to finish without waiting (it winds down while the caller works)."""
+        if self._process is not None and self._process.stdin and not self._process.stdin.closed:
+            self._process.stdin.close()
+
+    def stop(self) -> None:
+        """Ask the child to finish and wait for it (killed if it does not end in time)."""
+        process, self._process, self._port = self._process, None, None
+        if process is None:
+            return
+        if process.stdin and not process.stdin.closed:
+            process.stdin.close()
+        try:
+            process.wait(_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(_STOP_TIMEOUT)
+        if process.stdout:
+            process.stdout.close()
+
+    def __enter__(self) -> ReferenceProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @staticmethod
+    def _read_port(process: subprocess.Popen[bytes]) -> int:
+        # A thread reads the line, so that a child that hangs before writing it cannot
+        # hang the run: the wait below is bounded.
+        line: list[bytes] = []
+        assert process.stdout is not None
+        stdout = process.stdout
+        reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(_START_TIMEOUT)
+        text = line[0].decode("ascii", "replace").strip() if line else ""
+        if not text.isdigit():
+            ended = process.poll()
+            why = f"it ended with status {ended}" if ended is not None else "no port in time"
+            raise RuntimeError(f"the reference process did not start: {why}")
+        return int(text)
+
+
+def listening_socket() -> socket.socket:
+    """A socket listening on a free loopback port, for asyncio to accept on.
+
+    IPPROTO_TCP named outright: asyncio sets TCP_NODELAY only on accepted sockets whose
+    proto says TCP, and `socket.create_server` leaves it 0. Without it every answer
+    (headers and body are written apart) waits out Nagle's algorithm and the client's
+    delayed ACK: 40 ms each, where the reference takes 1."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listening.bind((HOST, 0))
+    listening.listen(socket.SOMAXCONN)
+    return listening
+
+
+def _serve(edition: str) -> None:
+    """The child: serve on a free port, say which, stop when stdin closes."""
+    import uvicorn
+
+    from .accounts import default_accounts
+    from .app import create_app
+    from .server import _config
+
+    app = create_app(default_accounts(), edition, frozenset())
+    listening = listening_socket()
+    server = uvicorn.Server(_config(app, 0))
+
+    def watch_parent() -> None:
+        sys.stdin.buffer.read()  # returns at EOF: asked to stop, or the parent is gone
+        server.should_exit = True
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    # Listening already: connections made from now on wait in the backlog until served.
+    print(listening.getsockname()[1], flush=True)
+    server.run(sockets=[listening])
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1])
