@@ -8,11 +8,11 @@ only the rest varies. Generation is seeded from the run's seed, and so are the
 transactionIds, so the same `--seed` sends the same requests.
 
 Cases whose requests do not depend on an earlier answer (every grant's positive cases
-but the refresh chain, the negative and the coverage cases) are sent through a
-`pipeline.Pipeline`: while up to eight are in flight the next ones are generated, and
+but the refresh chains, the negative and the coverage cases) are sent through a
+`pipeline.Pipeline`: while up to sixteen are in flight the next ones are generated, and
 each exchange is judged by schemathesis and recorded here, in generation order. The
-refresh chain needs each answer's token for its next request: its cases are generated
-first, and it walks one request at a time in a worker thread beside the other grants.
+refresh chains need each answer's token for the next request: their cases are generated
+first, and each chain walks one request at a time in a worker thread beside the others.
 Generation and schemathesis' verdicts always run in the calling thread.
 
 Scenarios (phase "property"):
@@ -59,7 +59,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 CODE_EXAMPLES = 5  # each code may come from a shell command against a real target
-MAX_RELOGINS = 5  # fresh logins the refresh chain may take after it breaks
+MAX_RELOGINS = 5  # fresh logins a refresh chain may take after it breaks
+# The refresh grant's cases are shared among this many chains, each its own login and
+# one request at a time, walking side by side: against a distant target one chain of
+# 100 refreshes waited 100 round trips, longer than every other grant together.
+CHAINS = 4
 # Headers handed to schemathesis so that it generates the body only; what is sent is
 # the configured credentials and a seeded transactionId, never these values.
 FIXED_HEADERS = {
@@ -218,10 +222,10 @@ class RefreshChain:
     """Real refresh tokens for the refresh grant: log in once, then each successful
     refresh hands over the next token; a broken chain logs in again, a few times.
 
-    Each request needs the token of the answer before it, so the chain is one request
+    Each request needs the token of the answer before it, so a chain is one request
     at a time. Its cases are generated first, in the calling thread; `walk` sends them
-    (from a worker thread, beside the other grants); `record` then judges and records
-    every exchange, in the calling thread and in the order sent.
+    (from a worker thread, beside the other chains and grants); `record` then judges
+    and records every exchange, in the calling thread and in the order sent.
     """
 
     def __init__(self, sending: Sending) -> None:
@@ -317,40 +321,51 @@ def _positive_grant(ctx: RunContext, grant: str) -> list[Exchange]:
     return sending.sent
 
 
-def _refresh_chain(ctx: RunContext) -> tuple[RefreshChain, list[Case[Any]]]:
-    """The refresh grant's chain and its cases, generated here (the same cases, in the
-    same order, as when each was generated just before it was sent)."""
-    sending = Sending(ctx, "prop_positive", RT, ctx.settings.examples)
+def _refresh_chains(ctx: RunContext) -> list[tuple[RefreshChain, list[Case[Any]]]]:
+    """The refresh grant's cases, generated here (the same cases, in the same order, as
+    when each was generated just before it was sent), dealt round to `CHAINS` chains.
+    Each chain draws its transactionIds from its own seeded stream, so what it sends
+    does not depend on how the chains interleave."""
+    generating = Sending(ctx, "prop_positive", RT, ctx.settings.examples)
     cases: list[Case[Any]] = []
-    drive(_positive_strategy(ctx, RT), sending, ctx.seed + SEED_OFFSETS[RT], cases.append)
-    return RefreshChain(sending), cases
+    drive(_positive_strategy(ctx, RT), generating, ctx.seed + SEED_OFFSETS[RT], cases.append)
+    dealt = [cases[i::CHAINS] for i in range(CHAINS)]
+    return [
+        (RefreshChain(Sending(ctx, "prop_positive", f"{RT}-{i}", len(share))), share)
+        for i, share in enumerate(dealt)
+        if share
+    ]
 
 
 @scenario("prop_positive", phase="property")
 def prop_positive(ctx: RunContext) -> list[Exchange]:
     """Valid requests for every grant the configuration can make valid.
 
-    The refresh chain (one request at a time) walks in a worker thread while the other
-    grants are generated and pipelined here; the recording keeps the grants' order.
+    The refresh chains (each one request at a time) walk in worker threads while the
+    other grants are generated and pipelined here; the recording keeps the grants'
+    order, and the chains' one after the other.
     """
     # Without a configured user a password login would only be a failed one.
     user = bool(ctx.settings.username and ctx.settings.password)
-    chain = _refresh_chain(ctx) if user else None
+    chains = _refresh_chains(ctx) if user else []
     sent: dict[str, list[Exchange]] = {}
+    walkers = min(len(chains), workers_for(ctx.settings.concurrency))
     beside = workers_for(ctx.settings.concurrency) > 1
-    with ThreadPoolExecutor(1, thread_name_prefix="conformance-refresh-chain") as pool:
-        walking = pool.submit(chain[0].walk, chain[1]) if chain and beside else None
-        if chain and not beside:
-            chain[0].walk(chain[1])
+    with ThreadPoolExecutor(max(1, walkers), thread_name_prefix="conformance-refresh") as pool:
+        if beside:
+            walking = [pool.submit(chain.walk, cases) for chain, cases in chains]
+        else:
+            walking = []
+            for chain, cases in chains:
+                chain.walk(cases)
         for grant in (CC, PW, CODE) if user else (CC, CODE):
             try:
                 sent[grant] = _positive_grant(ctx, grant)
             except Skipped:
                 continue  # no authorization codes configured: the grant has no valid request
-        if walking is not None:
-            walking.result()
-    if chain:
-        sent[RT] = chain[0].record()
+        for walked in walking:
+            walked.result()
+    sent[RT] = [e for chain, _ in chains for e in chain.record()]
     return [e for grant in (CC, PW, RT, CODE) for e in sent.get(grant, [])]
 
 

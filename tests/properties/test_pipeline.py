@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conformance.exchange import ANONYMOUS
-from conformance.properties.pipeline import Pipeline, workers_for
+from conformance.properties.pipeline import WORKERS, Pipeline, workers_for
 from conformance.sender import FORM, InFlight
 from tests.fixtures.targets import reference_context
 
@@ -117,7 +117,7 @@ def test_in_flight__each_request_knows_the_ids_that_flew_beside_it() -> None:
 
 
 def test_workers__capped_by_the_runs_concurrency() -> None:
-    assert workers_for(50) == 8
+    assert workers_for(50) == WORKERS == 16
     assert workers_for(3) == 3
     assert workers_for(0) == 1
 

@@ -29,6 +29,7 @@ from conformance.properties.schema_cases import (
     token_operation,
 )
 from conformance.properties.schema_verdicts import Judging, verdicts
+from conformance.properties.schemathesis_phase import CHAINS
 from conformance.run import RunContext
 from tests.fixtures.targets import reference_context
 
@@ -71,7 +72,7 @@ def test_clean_reference__every_grant_negatives_and_coverage_and_no_failure() ->
     positive = Counter(e.grant for e in exchanges if e.scenario == "prop_positive")
     assert positive == {
         "client_credentials": 12,
-        "password": 12 + 1,  # the refresh chain's login
+        "password": 12 + CHAINS,  # each refresh chain's login
         "refresh_token": 12,
         "authorization_code": 5,  # codes may come from a command: a few only
     }
@@ -114,8 +115,16 @@ def test_positive__refresh_cases_chain_real_tokens() -> None:
     refresh = [e for e in sent if e.grant == "refresh_token"]
     assert [e.status for e in refresh] == [200] * 8
     tokens = [dict(_form(e))["refresh_token"] for e in refresh]
-    assert len(set(tokens)) == 8  # each case used the token the previous one was given
-    assert [e.label for e in sent].count("setup-login") == 1
+    assert len(set(tokens)) == 8
+    # CHAINS chains, recorded one after the other: each logs in once, then each case
+    # uses the token the answer before it handed over (the reference rotates them).
+    walked = [e for e in sent if e.label == "setup-login" or e.grant == "refresh_token"]
+    assert [e.label for e in walked].count("setup-login") == CHAINS
+    current = None
+    for exchange in walked:
+        if exchange.label != "setup-login":
+            assert dict(_form(exchange))["refresh_token"] == current
+        current = (exchange.body_object() or {}).get("refresh_token")
 
 
 def test_positive__without_authorization_codes_the_grant_is_left_out() -> None:
