@@ -7,10 +7,22 @@ tokens); anything that leaves memory goes through `conformance.redact` first.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 ANONYMOUS = ""  # in `Exchange.beside`: a request that carried no valid transactionId
+
+
+def valid_transaction_id(value: object) -> TypeGuard[str]:
+    """Whether `value` is a transactionId a target echoes (a UUID, 36 characters)."""
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _find_header(headers: tuple[tuple[str, str], ...], name: str) -> str | None:

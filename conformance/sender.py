@@ -15,13 +15,19 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeGuard
+from typing import Any
 from urllib.parse import quote_plus, urlencode
 
 import httpx
 
 from conformance.errors import BudgetExhausted, RunTimedOut
-from conformance.exchange import ANONYMOUS, Exchange, RecordedRequest, RecordedResponse
+from conformance.exchange import (
+    ANONYMOUS,
+    Exchange,
+    RecordedRequest,
+    RecordedResponse,
+    valid_transaction_id,
+)
 from conformance.redact import Redactor
 from conformance.settings import Client, Settings
 
@@ -140,17 +146,6 @@ class InFlight:
         finally:
             with self._lock:
                 del self._flying[key]
-
-
-def valid_transaction_id(value: object) -> TypeGuard[str]:
-    """Whether `value` is a transactionId a target echoes (a UUID, 36 characters)."""
-    if not isinstance(value, str) or len(value) != 36:
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 class Sender:

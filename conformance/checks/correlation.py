@@ -7,24 +7,14 @@ from collections.abc import Sequence
 
 from conformance.checks._registry import ALL, CheckContext, check, outcome, require_any
 from conformance.errors import Skipped
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, valid_transaction_id
 
 DOCUMENTED_OPERATIONS = ("token", "revoke")
 
 
-def _valid_uuid(value: str | None) -> bool:
-    if not value:
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return len(value) == 36
-
-
 def _same_id(sent: str, received: str) -> bool:
     # UUIDs are compared as UUIDs: a target may normalise hex case.
-    return _valid_uuid(received) and uuid.UUID(sent) == uuid.UUID(received)
+    return valid_transaction_id(received) and uuid.UUID(sent) == uuid.UUID(received)
 
 
 def _answered(exchanges: Sequence[Exchange]) -> list[Exchange]:
@@ -54,7 +44,7 @@ def _echo_mismatches(exchanges: Sequence[Exchange]) -> list[tuple[Exchange, str]
         sent = exchange.sent_transaction_id
         received = exchange.response.header("transactionId")
         if (
-            _valid_uuid(sent)
+            valid_transaction_id(sent)
             and received
             and not _same_id(sent or "", received)
             and not exchange.crossed()
@@ -68,7 +58,9 @@ def _judged(exchanges: Sequence[Exchange]) -> list[Exchange]:
     return [
         e
         for e in _answered(exchanges)
-        if _valid_uuid(e.sent_transaction_id) and e.response and e.response.header("transactionId")
+        if valid_transaction_id(e.sent_transaction_id)
+        and e.response
+        and e.response.header("transactionId")
     ]
 
 

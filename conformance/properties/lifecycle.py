@@ -15,8 +15,8 @@ nothing: it records each request under the label the checks read:
 | `never-issued`, `access-as-refresh` | REFRESH-UNKNOWN |
 
 and every exchange feeds the run-wide rules (TOKEN-UNIQUE: access tokens never
-repeat; TXID-PRESENT; NO-5XX; ...). Requests go one at a time with nothing else in
-flight, so TXID-ECHO judges them too.
+repeat; TXID-PRESENT; NO-5XX; ...). Requests go one at a time (each step depends on
+the answers before it), and TXID-ECHO judges them too.
 
 The model is the target's state, so it lives for the whole run (`Tokens`): each
 hypothesis example goes on from where the last one left the target. It only labels
@@ -122,11 +122,10 @@ class LifecycleRun:
         return True
 
     def send(self, txid: str, label: str, client: str, **send: Any) -> Exchange | None:
-        """One request as `client`, nothing else in flight; None once the phase is over."""
+        """One request as `client`; None once the phase is over."""
         if not self.rec.active():
             return None
-        with self.ctx.sender.gate.exclusive():
-            return self.rec.send(label, txid, auth=self.ctx.settings.client(client), **send)
+        return self.rec.send(label, txid, auth=self.ctx.settings.client(client), **send)
 
     def refresh(
         self, txid: str, label: str, client: str, token: str, **send: Any
