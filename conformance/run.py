@@ -184,7 +184,8 @@ class RunContext:
     def fetch_auth_code(self) -> str:
         if self._auth_code_source is None:
             raise Skipped("needs CONFORMANCE_AUTH_CODE_COMMAND")
-        code = self._auth_code_source()
+        with self.sender.turns.waiting():  # a request, or a command, of its own
+            code = self._auth_code_source()
         self.redactor.learn(code)
         return code
 
@@ -207,14 +208,18 @@ class RunContext:
         if scenario.phase == "property" and self.settings.skip_properties:
             return Skipped("the property-based phase is off (--skip-properties)")
         try:
-            return scenario.run(self)
+            if scenario.phase != "property":
+                return scenario.run(self)
+            with self.sender.turns.holding():  # one generates at a time (`Turns`)
+                return scenario.run(self)
         except (Skipped, ConformanceError) as exc:
             return exc
 
     def prepare(self, names: Iterable[str], progress: Progress | None = None) -> None:
         """Send the named scenarios: fixed ones concurrently (latency overlaps), then the
-        property-based ones one at a time, since they share the time budget. `progress`
-        hears (done, total, scenario) after each."""
+        property-based ones one at a time, since they share the time budget, and those
+        `alongside` the others in threads of their own, taking turns to generate.
+        `progress` hears (done, total, scenario) after each."""
         chosen = sorted(set(names))
         fixed = [n for n in chosen if SCENARIOS[n].phase != "property"]
         generated = [n for n in chosen if SCENARIOS[n].phase == "property"]
@@ -233,11 +238,18 @@ class RunContext:
             list(pool.map(send, fixed))
         if generated:
             _private_hypothesis_home()
-        # Property scenarios run one at a time. Running them concurrently was measured to
-        # hide a distant target's latency, but schemathesis imports lazily and CPython 3.11's
-        # ast is not thread-safe: concurrent generation failed with import and AST errors.
-        for name in generated:
-            send(name)
+        # Property scenarios generate one at a time: schemathesis imports lazily and
+        # CPython 3.11's ast is not thread-safe (concurrent generation failed with import
+        # and AST errors). One that mostly waits for the target runs alongside the others,
+        # generating while they wait for answers and they while it waits (`sender.Turns`).
+        alongside = [n for n in generated if SCENARIOS[n].alongside]
+        with ThreadPoolExecutor(max(1, len(alongside)), "conformance-alongside") as beside:
+            running = [beside.submit(send, name) for name in alongside]
+            for name in generated:
+                if name not in alongside:
+                    send(name)
+            for future in running:
+                future.result()
 
     def time_left(self) -> float:
         """Seconds the property-based phase may still spend (its clock starts on first ask)."""

@@ -31,20 +31,28 @@ RT = "refresh_token"
 @dataclass(frozen=True)
 class Scenario:
     """A named sequence of requests. `phase` "property" ones generate input (schemathesis,
-    hypothesis): they run after the others, within the phase's time budget."""
+    hypothesis): they run after the others, within the phase's time budget, one at a
+    time, except those `alongside` the others (they mostly wait for the target), which
+    take turns with them to generate (`sender.Turns`)."""
 
     name: str
     run: Callable[[RunContext], list[Exchange]]
     needs: str | None = None
     phase: str = "scenario"
     contract: str = "platform"  # or "rfc6749": the contract whose checks read it
+    alongside: bool = False
 
 
 SCENARIOS: dict[str, Scenario] = {}
 
 
 def scenario(
-    name: str, needs: str | None = None, phase: str = "scenario", contract: str = "platform"
+    name: str,
+    needs: str | None = None,
+    phase: str = "scenario",
+    contract: str = "platform",
+    *,
+    alongside: bool = False,
 ) -> Callable[[Callable[[RunContext], list[Exchange]]], Callable[[RunContext], list[Exchange]]]:
     """Register a scenario under `name`; `needs` names the role it cannot run without."""
 
@@ -53,7 +61,7 @@ def scenario(
     ) -> Callable[[RunContext], list[Exchange]]:
         if name in SCENARIOS:
             raise ValueError(f"scenario {name} registered twice")
-        SCENARIOS[name] = Scenario(name, function, needs, phase, contract)
+        SCENARIOS[name] = Scenario(name, function, needs, phase, contract, alongside)
         return function
 
     return decorate

@@ -113,6 +113,69 @@ class Gate:
                 self._cond.notify_all()
 
 
+class Turns:
+    """One thread at a time generates input (hypothesis, schemathesis); a thread that
+    holds the turn hands it over while it waits for the network.
+
+    Neither library is safe in several threads at once (schemathesis imports lazily,
+    CPython 3.11's `ast` is not thread-safe), so property scenarios generate one at a
+    time. One that mostly waits for the target (the lifecycle machine: each step needs
+    the answer before it) still runs beside the others: each holds the turn while it
+    runs (`holding`), and every wait for an answer (`waiting`: the Sender's exchanges,
+    a pipeline's answers) lets another thread generate meanwhile. Threads that only
+    send (pipeline workers, refresh chains) never hold it.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._owner: int | None = None
+        self._depth = 0
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """Within, this thread has the turn (waiting for it first; re-entrant)."""
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+            else:
+                while self._owner is not None:
+                    self._cond.wait()
+                self._owner, self._depth = me, 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._owner = None
+                    self._cond.notify_all()
+
+    def holding_thread(self) -> int | None:
+        """The thread (`threading.get_ident()`) that holds the turn now, if any."""
+        with self._cond:
+            return self._owner
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Within, a thread that holds the turn lends it out; it takes it back after.
+        A thread that does not hold it just goes on."""
+        me = threading.get_ident()
+        with self._cond:
+            depth = self._depth if self._owner == me else 0
+            if depth:
+                self._owner, self._depth = None, 0
+                self._cond.notify_all()
+        try:
+            yield
+        finally:
+            if depth:
+                with self._cond:
+                    while self._owner is not None:
+                        self._cond.wait()
+                    self._owner, self._depth = me, depth
+
+
 class InFlight:
     """Which requests flew beside which: for each request, the transactionIds (lower
     case) of the requests that were in flight at some moment while it was, `ANONYMOUS`
@@ -167,6 +230,7 @@ class Sender:
         self.retries_honoured = 0
         self.gate = Gate()
         self.in_flight = InFlight()
+        self.turns = Turns()
         self._run_deadline = time.monotonic() + settings.run_timeout
 
     @property
@@ -280,7 +344,10 @@ class Sender:
             ),
             body=body or b"",
         )
-        response, error, beside = self._send_with_retries(request, _carried_transaction_id(headers))
+        with self.turns.waiting():
+            response, error, beside = self._send_with_retries(
+                request, _carried_transaction_id(headers)
+            )
         return Exchange(
             scenario,
             label,

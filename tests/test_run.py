@@ -4,6 +4,7 @@ the heap it keeps out of the collector's way."""
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
@@ -15,8 +16,10 @@ import respx
 from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
 from conformance.contract import load_contract
+from conformance.exchange import Exchange
 from conformance.run import Case, RunContext, _private_hypothesis_home
 from conformance.runner import _frozen_heap
+from conformance.scenarios import SCENARIOS, Scenario
 from conformance.settings import Settings
 
 BASE = "https://target.test"
@@ -95,3 +98,38 @@ def test_frozen_heap__hands_the_objects_back_to_the_collector_afterwards() -> No
         assert gc.get_freeze_count() > 0
         raise KeyError("even when the run raises")
     assert gc.get_freeze_count() == 0
+
+
+def test_prepare__a_property_alongside_generates_while_the_others_wait_and_not_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The one alongside lends its turn (as every send does) and waits for the other to
+    # start: were they run one after the other, or both at once, this would show it.
+    started, seen = threading.Event(), []
+
+    def machine(ctx: RunContext) -> list[Exchange]:
+        seen.append(("machine holds the turn", turns.holding_thread() == threading.get_ident()))
+        with turns.waiting():
+            seen.append(("the other started meanwhile", started.wait(5)))
+        seen.append(("machine holds it again", turns.holding_thread() == threading.get_ident()))
+        return []
+
+    def other(ctx: RunContext) -> list[Exchange]:
+        started.set()
+        seen.append(("other holds the turn", turns.holding_thread() == threading.get_ident()))
+        return []
+
+    monkeypatch.setitem(
+        SCENARIOS, "z_machine", Scenario("z_machine", machine, phase="property", alongside=True)
+    )
+    monkeypatch.setitem(SCENARIOS, "a_other", Scenario("a_other", other, phase="property"))
+    context = RunContext(Settings(target=BASE, client_id="c", client_secret="s"), BASE)
+    turns = context.sender.turns
+    context.prepare(["z_machine", "a_other"])
+    context.close()
+    assert dict(seen) == {
+        "machine holds the turn": True,
+        "the other started meanwhile": True,
+        "other holds the turn": True,
+        "machine holds it again": True,
+    }

@@ -243,3 +243,37 @@ def test_beside__each_exchange_records_the_ids_in_flight_with_it(
         second = pool.submit(s.send, "t", "y", form={}, transaction_id=Y, extra_headers=twice)
         assert first.result().beside == frozenset({ANONYMOUS})
         assert second.result().beside == frozenset({X})
+
+
+@respx.mock(base_url=BASE)
+def test_turns__a_thread_holding_the_turn_lends_it_while_its_request_is_out(
+    respx_mock: respx.MockRouter,
+) -> None:
+    s = sender()
+    other_generated = threading.Event()
+
+    def generate_meanwhile() -> None:
+        with s.turns.holding():  # blocks until the holder lends the turn
+            other_generated.set()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        # The target answers only once the other thread has had its turn.
+        return httpx.Response(200 if other_generated.wait(5) else 504, json={})
+
+    respx_mock.post(TOKEN).mock(side_effect=answer)
+    other = threading.Thread(target=generate_meanwhile)
+    with s.turns.holding():
+        other.start()
+        assert not other_generated.wait(0.05)  # held: the other waits
+        assert s.send("t", "a", form={}).status == 200
+        assert s.turns.holding_thread() == threading.get_ident()  # taken back after
+    other.join(5)
+
+
+def test_turns__reentrant_and_waiting_without_the_turn_takes_nothing() -> None:
+    s = sender()
+    with s.turns.holding(), s.turns.holding():
+        assert s.turns.holding_thread() == threading.get_ident()
+    assert s.turns.holding_thread() is None
+    with s.turns.waiting():  # not held: nothing to lend, nothing to take back
+        assert s.turns.holding_thread() is None

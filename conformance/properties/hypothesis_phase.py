@@ -106,7 +106,9 @@ def prop_txid_concurrent(ctx: RunContext) -> list[Exchange]:
                 for i, txid in enumerate(taken)
             ]
             # Recorded in the order sent, not answered, so a replay records the same list.
-            rec.exchanges += [e for e in (f.result() for f in futures) if e is not None]
+            with ctx.sender.turns.waiting():
+                answers = [f.result() for f in futures]
+            rec.exchanges += [e for e in answers if e is not None]
 
     run_property(rec, concurrent, ctx.settings.examples // BATCH_SHARE)
     return rec.exchanges

@@ -239,7 +239,7 @@ class TokenLifecycle(RuleBasedStateMachine):
         self.run.refresh(txid, "never-issued", "", never, expects="REFRESH-INVALID-STATUS")
 
 
-@scenario(NAME, phase="property")
+@scenario(NAME, phase="property", alongside=True)
 def prop_lifecycle(ctx: RunContext) -> list[Exchange]:
     """Walk the lifecycle machine: a twenty-fifth of the examples, each of STEPS rules."""
     run = LifecycleRun(ctx)

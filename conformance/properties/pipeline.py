@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Generic, TypeVar
 
@@ -44,10 +45,16 @@ class Pipeline(Generic[R]):
     is left sending) and drops their answers.
     """
 
-    def __init__(self, workers: int, name: str = "conformance-pipeline") -> None:
+    def __init__(
+        self,
+        workers: int,
+        name: str = "conformance-pipeline",
+        waiting: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
         self.workers = max(1, workers)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=name)
         self._pending: deque[tuple[Future[R], Callable[[R], object]]] = deque()
+        self._waiting = waiting  # around each wait for an answer (`sender.Turns.waiting`)
 
     def __enter__(self) -> Pipeline[R]:
         return self
@@ -85,4 +92,6 @@ class Pipeline(Generic[R]):
 
     def _finish_oldest(self) -> None:
         future, finish = self._pending.popleft()
-        finish(future.result())
+        with self._waiting():
+            answer = future.result()
+        finish(answer)

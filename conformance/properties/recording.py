@@ -147,7 +147,9 @@ class Recording:
     def pipelined(self, workers: int) -> Iterator[None]:
         """Within, `submit` and `submit_raw` keep up to `workers` requests in flight; on
         leaving, every answer is in and recorded (see `pipeline`)."""
-        with Pipeline[Exchange | None](workers, f"conformance-{self.name}") as pipeline:
+        turns = self.ctx.sender.turns
+        name = f"conformance-{self.name}"
+        with Pipeline[Exchange | None](workers, name, turns.waiting) as pipeline:
             self._pipeline = pipeline
             try:
                 yield
@@ -208,7 +210,8 @@ def send_raw_transaction_id(ctx: RunContext, scenario: str, label: str, value: b
         + [b"\r\n", body]
     )
     ctx.sender.take_slot()  # the budget and rate limit apply to raw sends too
-    with ctx.sender.gate.shared(), ctx.sender.in_flight.flying(None) as beside:
+    sender = ctx.sender
+    with sender.turns.waiting(), sender.gate.shared(), sender.in_flight.flying(None) as beside:
         response, error = _exchange_bytes(url, message, ctx.settings.timeout, ctx)
     headers = tuple((k, v.decode("latin-1")) for k, v in wire)
     return Exchange(

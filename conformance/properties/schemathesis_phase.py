@@ -112,7 +112,8 @@ class Sending:
         """Within, `submit` keeps up to `pipeline.WORKERS` requests in flight (no more
         than settings.concurrency); on leaving, every answer is in and recorded."""
         workers = workers_for(self.ctx.settings.concurrency)
-        with Pipeline[Sent](workers, f"conformance-{self.scenario}") as pipeline:
+        name, turns = f"conformance-{self.scenario}", self.ctx.sender.turns
+        with Pipeline[Sent](workers, name, turns.waiting) as pipeline:
             self._pipeline = pipeline
             try:
                 yield
