@@ -66,9 +66,7 @@ def _judged(exchanges: Sequence[Exchange]) -> list[Exchange]:
 
 # Scenarios whose requests D2 judges one by one: each carries a valid transactionId of
 # its own. Several may be in flight at once: every exchange knows which ids flew beside
-# it (`Exchange.beside`), so a response carrying one of those is cross-talk, left to
-# D23. Those sent to find cross-talk (D23), in batches at once; and the baseline, sent
-# with nothing else in flight.
+# it (`Exchange.beside`), so a response carrying one of those is cross-talk, left to D23.
 ECHO_JUDGED = (
     "txid_echo",
     "prop_txid_echo",
@@ -77,8 +75,8 @@ ECHO_JUDGED = (
     "prop_param_order",
     "prop_lifecycle",
 )
-CONCURRENT = ("txid_concurrent", "prop_txid_concurrent")
-_BASELINE = ("txid_echo", "prop_txid_echo")
+CONCURRENT = ("txid_concurrent", "prop_txid_concurrent")  # batches sent at once, for D23
+_BASELINE = ("txid_echo", "prop_txid_echo")  # does the target echo at all?
 
 
 @check("TXID-ECHO", uses=ECHO_JUDGED)
