@@ -364,8 +364,9 @@ def prop_positive(ctx: RunContext) -> list[Exchange]:
                 sent[grant] = _positive_grant(ctx, grant)
             except Skipped:
                 continue  # no authorization codes configured: the grant has no valid request
-        for walked in walking:
-            walked.result()
+        with ctx.sender.turns.waiting():  # the chains only send: another may generate
+            for walked in walking:
+                walked.result()
     sent[RT] = [e for chain, _ in chains for e in chain.record()]
     return [e for grant in (CC, PW, RT, CODE) for e in sent.get(grant, [])]
 
