@@ -16,37 +16,28 @@ import socket
 import subprocess
 import sys
 import threading
-from types import TracebackType
+from typing import Self
 
-HOST = "127.0.0.1"
+from .listening import HOST, Listening
+
 _START_TIMEOUT = 20.0  # a cold interpreter importing starlette and uvicorn on a busy machine
 _STOP_TIMEOUT = 10.0
 
 
-class ReferenceProcess:
+class ReferenceProcess(Listening):
     """The reference target for `edition`, with the default accounts, in a child process.
 
-    Use as a context manager: entering starts it and waits until it listens; leaving
-    stops it. `.url` and `.port` as `ReferenceServer`'s.
+    Use as a context manager (`Listening`): entering starts it and waits until it
+    listens; leaving stops it.
     """
+
+    _what = "the reference process"
 
     def __init__(self, edition: str = "1.3.1") -> None:
         self.edition = edition
         self._process: subprocess.Popen[bytes] | None = None
-        self._port: int | None = None
 
-    @property
-    def port(self) -> int:
-        """The port the child listens on (only while running)."""
-        if self._port is None:
-            raise RuntimeError("the reference process is not running")
-        return self._port
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def start(self) -> ReferenceProcess:
+    def start(self) -> Self:
         """Start the child and wait (at most ~20 s) for the port it listens on."""
         if self._process is not None:
             raise RuntimeError("the reference process is already running")
@@ -69,11 +60,10 @@ class ReferenceProcess:
 
     def stop(self) -> None:
         """Ask the child to finish and wait for it (killed if it does not end in time)."""
+        self.request_stop()
         process, self._process, self._port = self._process, None, None
         if process is None:
             return
-        if process.stdin and not process.stdin.closed:
-            process.stdin.close()
         try:
             process.wait(_STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -81,17 +71,6 @@ class ReferenceProcess:
             process.wait(_STOP_TIMEOUT)
         if process.stdout:
             process.stdout.close()
-
-    def __enter__(self) -> ReferenceProcess:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @staticmethod
     def _read_port(process: subprocess.Popen[bytes]) -> int:

@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
-from types import TracebackType
+from typing import Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -19,9 +19,9 @@ from starlette.applications import Starlette
 from .accounts import Accounts, default_accounts
 from .app import create_app
 from .errors import Edition, check_edition
+from .listening import HOST, Listening
 from .store import Clock
 
-HOST = "127.0.0.1"  # never reachable from other machines: the credentials are public
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
 
@@ -44,12 +44,14 @@ def _config(app: Starlette, port: int, log_level: str = "error") -> uvicorn.Conf
     )
 
 
-class ReferenceServer:
+class ReferenceServer(Listening):
     """The reference target served by uvicorn in a background thread.
 
     Use as a context manager: entering starts the server and waits until it accepts
     connections; leaving stops it. `port=0` picks a free port; `.url` tells which.
     """
+
+    _what = "the reference server"
 
     def __init__(
         self,
@@ -65,23 +67,10 @@ class ReferenceServer:
         self.app = create_app(self.accounts, self.edition, faults, clock)
         self.faults: frozenset[str] = self.app.state.reference.faults
         self._requested_port = port
-        self._port: int | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
-    @property
-    def port(self) -> int:
-        """The port the server listens on (only while running)."""
-        if self._port is None:
-            raise RuntimeError("the reference server is not running")
-        return self._port
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. `http://127.0.0.1:54321` (only while running)."""
-        return f"http://{HOST}:{self.port}"
-
-    def start(self) -> ReferenceServer:
+    def start(self) -> Self:
         """Start serving and wait (at most ~10 s) until connections are accepted."""
         if self._thread is not None:
             raise RuntimeError("the reference server is already running")
@@ -115,17 +104,6 @@ class ReferenceServer:
                 self._server.force_exit = True
                 self._thread.join(_STOP_TIMEOUT)
         self._server, self._thread, self._port = None, None, None
-
-    def __enter__(self) -> ReferenceServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @staticmethod
     def _run(server: uvicorn.Server) -> None:
