@@ -13,13 +13,15 @@ from pathlib import Path
 from conformance.contract import ALL_EDITIONS, DEFAULT_EDITION, EDITIONS
 from conformance.errors import ConformanceError
 from conformance.results import EXIT_COULD_NOT_RUN
-from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings
+from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings, report_dir_of
 
 RUN_EPILOG = """\
 exit codes:
-  0  every MUST requirement holds (SHOULD failures are warnings unless --strict)
-  1  a MUST requirement failed
-  2  the suite could not run (bad configuration, target unreachable)
+  0  every MUST requirement holds (SHOULD failures are warnings unless --strict); the
+     verdict says "PASS (incomplete: ...)" when some MUST went untested
+  1  a MUST requirement failed (or went untested, with --require-complete)
+  2  the suite could not judge: bad configuration, target unreachable, configured
+     credentials refused, nothing judged
 
 settings come from flags, then the --config TOML file, then CONFORMANCE_* variables
 (CONFORMANCE_TARGET, CONFORMANCE_CLIENT_ID, CONFORMANCE_CLIENT_SECRET, ...). Secrets
@@ -103,8 +105,19 @@ def _run(args: argparse.Namespace) -> int:
     # before this one), the reports are closed files by then and stdout is flushed.
     atexit.register(gc.freeze)
     flags = {name: getattr(args, name) for name in FLAG_HELP}
-    settings = load_settings(flags, args.config, os.environ)
+    try:
+        settings = load_settings(flags, args.config, os.environ)
+    except ConformanceError as error:
+        if not _collect_only(args.pytest_args):
+            from conformance.session import report_refused_settings
+
+            report_refused_settings(report_dir_of(flags, args.config, os.environ), error)
+        raise
     return execute(settings, args.pytest_args)
+
+
+def _collect_only(pytest_args: Sequence[str]) -> bool:
+    return any(arg in ("--collect-only", "--co") for arg in pytest_args)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -145,7 +158,17 @@ def _bundle(args: argparse.Namespace) -> int:
     return 0 if verification.valid else 1
 
 
+def _flush_each_line() -> None:
+    """A pipe makes stdout block-buffered: `serve > log` would hold its banner until exit,
+    and a CI log would show a run's progress only at its end."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # absent on a test's StringIO
+        if reconfigure is not None:
+            reconfigure(line_buffering=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _flush_each_line()
     args = build_parser().parse_args(argv)
     handlers = {"run": _run, "serve": _serve, "spec": _spec, "bundle": _bundle}
     try:

@@ -6,6 +6,7 @@
     Exception
     └── ConformanceError     the suite could not run (JUnit <error>, exit 2)
         ├── ConfigError      a setting is missing or wrong; names the setting to fix
+        │   └── CredentialsRefused  the target refused the configured credentials
         ├── TargetUnreachable  no HTTP answer from the target at all
         ├── BudgetExhausted  the request budget ran out before a check could finish
         └── RunTimedOut      the whole-run time limit passed before a check could finish
@@ -49,6 +50,10 @@ class ConfigError(ConformanceError):
     def __init__(self, message: str, *, setting: str) -> None:
         self.setting = setting
         super().__init__(message)
+
+
+class CredentialsRefused(ConfigError):
+    """The target refused the configured client or user: no verdict on the target."""
 
 
 class TargetUnreachable(ConformanceError):

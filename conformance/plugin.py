@@ -3,11 +3,12 @@
 Quiet by design (style.md 8): it only adds `--conformance-*` options and does nothing
 unless `--conformance-target` is given. `conformance run` registers `SuitePlugin`
 itself with a prepared `RunContext` (and the embedded reference when no target is set).
+Either way the run begins and finishes in `SuitePlugin`, through `conformance.session`,
+so both paths check, judge, report and exit alike.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from pathlib import Path
@@ -15,16 +16,13 @@ from typing import Any
 
 import pytest
 
-from conformance import __version__
-from conformance.contract import contract_path
-from conformance.errors import ConformanceError
-from conformance.openapi import openapi_path
-from conformance.preflight import preflight
-from conformance.reports import write_reports
+from conformance import session as run_session
+from conformance.errors import ConfigError, ConformanceError
 from conformance.reports.terminal import render_summary
-from conformance.results import exit_code
+from conformance.results import EXIT_COULD_NOT_RUN, Outcome
 from conformance.run import Case, Progress, RunContext, cases
-from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings
+from conformance.session import CLI_FLAGS, PYTEST_FLAGS, describe, report_refused_settings
+from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings, report_dir_of
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 SUITE_PATH = SUITE_DIR / "test_contract.py"
@@ -55,40 +53,27 @@ def pytest_configure(config: pytest.Config) -> None:
     ):
         return
     flags = {name: config.getoption(f"conformance_{name}") for name in FLAG_HELP}
-    config_file = config.getoption("conformance_config")
+    given = config.getoption("conformance_config")
+    config_file = Path(given) if given else None
     try:
-        settings = load_settings(flags, Path(config_file) if config_file else None, os.environ)
+        settings = load_settings(flags, config_file, os.environ)
+        if settings.target is None:
+            raise ConfigError(
+                "The pytest plugin runs against a real target; `conformance run --target "
+                "embedded` runs the embedded reference.",
+                setting="target",
+            )
     except ConformanceError as error:
-        raise pytest.UsageError(str(error)) from None
-    assert settings.target is not None
-    try:
-        preflight(settings.target, settings)  # no HTTP answer: a usage error, not 80 failures
-    except ConformanceError as error:
-        raise pytest.UsageError(str(error)) from None
+        if not config.option.collectonly:
+            report_refused_settings(
+                report_dir_of(flags, config_file, os.environ), error, PYTEST_FLAGS
+            )
+        # exit 2, as `conformance run` does; a UsageError would be pytest's 4
+        pytest.exit(f"error: {describe(error, PYTEST_FLAGS)}", returncode=EXIT_COULD_NOT_RUN)
     context = RunContext(settings, settings.target)
-    config.pluginmanager.register(SuitePlugin(context, run_header(context)), PLUGIN_NAME)
+    config.pluginmanager.register(SuitePlugin(context, PYTEST_FLAGS), PLUGIN_NAME)
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(SUITE_PATH)]  # the suite alone, not the caller's own tests
-
-
-def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
-
-
-def run_header(context: RunContext, **extra: Any) -> dict[str, Any]:
-    """What identifies a run; printed first and stored in every report."""
-    s = context.settings
-    return {
-        "target": s.target or f"embedded reference ({context.base_url})",
-        "base_url": context.base_url,
-        "token_path": s.token_path,
-        "edition": s.edition,
-        "strict": s.strict,
-        "profile": s.profile,
-        "seed": context.seed,
-        "suite_version": __version__,
-        **extra,
-    }
 
 
 def _progress_bar(reporter: Any, context: RunContext) -> Progress:
@@ -111,14 +96,23 @@ def _progress_bar(reporter: Any, context: RunContext) -> Progress:
 
 
 class SuitePlugin:
-    """Feeds the suite module its cases and run, and writes the reports at the end."""
+    """Feeds the suite module its cases; begins the run before the first test and
+    finishes it (verdict, reports, exit code) at the session's end.
 
-    def __init__(self, context: RunContext, header: dict[str, Any]) -> None:
+    `flags` is how the user's path spells options: `--` for `conformance run`,
+    `--conformance-` under pytest."""
+
+    def __init__(self, context: RunContext, flags: str = CLI_FLAGS) -> None:
         self.context = context
-        self.header = header
+        self.flags = flags
+        self.header = run_session.run_header(context)
         self._cases = cases(context.contract)
-        self._selected: list[Case] = []
+        self.collect_only = False
+        self.error: ConformanceError | None = None
+        self.deselected: list[Case] = []
+        self.exit_status: int | None = None
         self.final_header: dict[str, Any] | None = None
+        self.outcomes: list[Outcome] = []
         self.bundle_path: Path | None = None
 
     @pytest.fixture(scope="session")
@@ -136,71 +130,53 @@ class SuitePlugin:
             f"token_path={h['token_path']} seed={h['seed']}"
         ]
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        self._selected = [
-            item.callspec.params["requirement_case"]
-            for item in items
-            if hasattr(item, "callspec") and "requirement_case" in item.callspec.params
-        ]
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # Collecting only sends nothing and writes nothing, not even a preflight.
+        self.collect_only = bool(session.config.option.collectonly)
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> None:
-        # Send every scenario the selected checks read before judging, concurrently.
-        names = {name for case in self._selected for name in self.context.scenarios_for(case)}
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        if self.collect_only:
+            return None
+        selected = [
+            item.callspec.params["requirement_case"]
+            for item in session.items
+            if hasattr(item, "callspec") and "requirement_case" in item.callspec.params
+        ]
+        chosen = {case.id for case in selected}
+        self.deselected = [case for case in self._cases if case.id not in chosen]
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         started = time.monotonic()
-        self.context.prepare(names, _progress_bar(reporter, self.context) if reporter else None)
+        try:
+            run_session.begin(self.context)
+            # Only what the selected checks read is sent: a deselected check costs nothing.
+            names = {name for case in selected for name in self.context.scenarios_for(case)}
+            self.context.prepare(names, _progress_bar(reporter, self.context) if reporter else None)
+        except ConformanceError as error:
+            self.error = error
+            return True  # nothing is judged; the reports say why
         if reporter is not None:
             reporter.write_line(
                 f"sent {len(names)} scenarios, {self.context.sender.requests_sent} requests "
                 f"({self.context.generated_requests()} generated) in "
                 f"{time.monotonic() - started:.1f} s; judging"
             )
+        return None
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        outcomes = self.context.outcomes
-        header = self.final_header = self.finish_header()
-        settings = self.context.settings
-        report_dir = Path(settings.report_dir)
-        summary_md = Path(settings.summary_md) if settings.summary_md else None
-        written = write_reports(report_dir, outcomes, header, summary_md)
-        if settings.profile == "certification":
-            # imported here: it loads cryptography (~50 ms), which only this profile needs
-            from conformance.bundle import write_bundle
-
-            bundle = write_bundle(
-                report_dir / "certification-bundle.tar.gz",
-                {k: v for k, v in written.items() if k != "summary.md"},
-                contract_path(settings.edition),
-                openapi_path(settings.edition),
-                header,
-                outcomes,
-                Path(settings.signing_key) if settings.signing_key else None,
-            )
-            self.bundle_path = bundle
-        if outcomes:
-            session.exitstatus = exit_code(outcomes)
-
-    def finish_header(self) -> dict[str, Any]:
-        ctx = self.context
-        finished = time.time()
-        return {
-            **self.header,
-            "started": _iso(ctx.started),
-            "finished": _iso(finished),
-            "duration_s": round(finished - ctx.started, 3),
-            "requests_sent": ctx.sender.requests_sent,
-            "generated_requests": ctx.generated_requests(),
-            "retries_honoured": ctx.sender.retries_honoured,
-            "wrong_password_attempts": ctx.wrong_password_attempts,
-            "wrong_password_cap": ctx.settings.wrong_password_cap,
-        }
+        if self.collect_only:
+            return
+        code, self.final_header, self.outcomes, self.bundle_path = run_session.finish(
+            self.context, self.header, self.error, self.deselected, self.flags
+        )
+        self.exit_status = session.exitstatus = code
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.collect_only or self.final_header is None:
+            return
         terminalreporter.section("conformance summary")
-        header = self.final_header or self.finish_header()
-        terminalreporter.write_line(render_summary(self.context.outcomes, header))
+        terminalreporter.write_line(render_summary(self.outcomes, self.final_header))
         if self.bundle_path is not None:
             terminalreporter.write_line(f"Certification bundle: {self.bundle_path}")
 

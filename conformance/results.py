@@ -40,15 +40,39 @@ class Outcome:
         return f"{self.requirement_id}:{self.grant}" if self.grant else self.requirement_id
 
 
-def exit_code(outcomes: Sequence[Outcome]) -> int:
-    """0 every MUST holds, 1 a MUST failed, 2 the suite could not run."""
+JUDGED = frozenset({"passed", "failed", "warned", "waived"})
+
+
+def untested_musts(outcomes: Sequence[Outcome]) -> list[str]:
+    """The MUST requirements some case of which was not judged (skipped for a role,
+    deselected, past the lock-out cap): a PASS says nothing about them."""
+    return sorted(
+        {o.requirement_id for o in outcomes if o.level == "MUST" and o.outcome == "skipped"}
+    )
+
+
+def exit_code(outcomes: Sequence[Outcome], require_complete: bool = False) -> int:
+    """0 every MUST holds, 1 a MUST failed (or, with `require_complete`, went untested),
+    2 the suite could not run or judged nothing at all."""
     kinds = {o.outcome for o in outcomes}
-    if "error" in kinds or not outcomes:
+    if "error" in kinds or not kinds & JUDGED:
         return EXIT_COULD_NOT_RUN
-    return EXIT_MUST_FAILED if "failed" in kinds else EXIT_OK
+    if "failed" in kinds or (require_complete and untested_musts(outcomes)):
+        return EXIT_MUST_FAILED
+    return EXIT_OK
 
 
-def verdict(outcomes: Sequence[Outcome]) -> str:
+def verdict(outcomes: Sequence[Outcome], require_complete: bool = False) -> str:
+    """PASS, FAIL or ERROR: the word the exit code stands for."""
     return {EXIT_OK: "PASS", EXIT_MUST_FAILED: "FAIL", EXIT_COULD_NOT_RUN: "ERROR"}[
-        exit_code(outcomes)
+        exit_code(outcomes, require_complete)
     ]
+
+
+def verdict_line(outcomes: Sequence[Outcome], require_complete: bool = False) -> str:
+    """The verdict as every report states it, saying when it does not cover every MUST."""
+    word = verdict(outcomes, require_complete)
+    untested = untested_musts(outcomes)
+    if word == "ERROR" or not untested:
+        return word
+    return f"{word} (incomplete: {len(untested)} MUST requirements not tested)"

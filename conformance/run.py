@@ -28,6 +28,7 @@ from conformance.checks import ALL, CHECKS, CheckContext
 from conformance.contract import RFC6749, Contract, Requirement, contract_for
 from conformance.errors import ConfigError, ConformanceError, Failure, Skipped
 from conformance.exchange import Exchange
+from conformance.preflight import check_client, check_login, login_refused, logs_in_as
 from conformance.redact import Redactor
 from conformance.results import Outcome
 from conformance.scenarios import SCENARIOS
@@ -146,7 +147,11 @@ class RunContext:
         family = "platform" if settings.platform else RFC6749
         self.contract_scenarios = tuple(n for n, s in SCENARIOS.items() if s.contract == family)
         self._recorded: dict[str, list[Exchange] | BaseException] = {}
+        # Logins of the configured user that may count as failed ones at the target: wrong
+        # passwords sent (within the cap) and logins with the configured one it refused.
         self.wrong_password_attempts = 0
+        self.refused_logins = 0
+        self.sender.on_exchange = self._count_refused_login
         self.outcomes: list[Outcome] = []
         self.started = time.time()
         # The seed of every generated input: given, or fresh and then printed and stored.
@@ -180,6 +185,17 @@ class RunContext:
                 return False
             self.wrong_password_attempts += 1
             return True
+
+    def _count_refused_login(self, exchange: Exchange) -> None:
+        """A refused login with the configured password counts against the lock-out cap
+        too: the target's failed-login counter does not know it was not meant to fail."""
+        settings = self.settings
+        if logs_in_as(exchange, settings.username, settings.password) and login_refused(
+            exchange
+        ):
+            with self._lock:
+                self.wrong_password_attempts += 1
+                self.refused_logins += 1
 
     def fetch_auth_code(self) -> str:
         if self._auth_code_source is None:
@@ -220,6 +236,7 @@ class RunContext:
         property-based ones one at a time, since they share the time budget, and those
         `alongside` the others in threads of their own, taking turns to generate.
         `progress` hears (done, total, scenario) after each."""
+        self.check_credentials()
         chosen = sorted(set(names))
         fixed = [n for n in chosen if SCENARIOS[n].phase != "property"]
         generated = [n for n in chosen if SCENARIOS[n].phase == "property"]
@@ -250,6 +267,24 @@ class RunContext:
                     send(name)
             for future in running:
                 future.result()
+
+    def check_credentials(self) -> None:
+        """Send the scenarios that use the configured credentials plainly, client first,
+        before anything else, and stop the run (CredentialsRefused) if the target refuses
+        them: a wrong secret must not read as the target's failure, and a wrong password
+        must not be tried again and again against the user's lock-out counter."""
+        family = "platform" if self.settings.platform else RFC6749
+        firsts = sorted(
+            (s for s in SCENARIOS.values() if s.contract == family and s.preflight),
+            key=lambda s: s.preflight != "client",
+        )
+        for scenario in firsts:
+            try:
+                sent = self.exchanges(scenario.name)
+            except Skipped:
+                continue  # the role is not configured: nothing to check
+            if sent:
+                (check_client if scenario.preflight == "client" else check_login)(sent[0])
 
     def time_left(self) -> float:
         """Seconds the property-based phase may still spend (its clock starts on first ask)."""

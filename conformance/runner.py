@@ -14,14 +14,12 @@ from typing import TextIO
 
 import pytest
 
-from conformance.errors import ConfigError, TargetUnreachable
-from conformance.plugin import SUITE_DIR, SUITE_PATH, SuitePlugin, run_header
-from conformance.preflight import preflight
-from conformance.reports import write_reports
-from conformance.results import EXIT_COULD_NOT_RUN, Outcome, exit_code
+from conformance.errors import ConfigError
+from conformance.plugin import SUITE_DIR, SUITE_PATH, SuitePlugin
+from conformance.results import EXIT_COULD_NOT_RUN, EXIT_OK
 from conformance.run import AuthCodeSource, RunContext
+from conformance.session import report_refused_settings
 from conformance.settings import Settings
-from conformance.waivers import must_waivers
 
 
 def repeat_command(settings: Settings, seed: int) -> str:
@@ -37,6 +35,8 @@ def repeat_command(settings: Settings, seed: int) -> str:
         parts.append("--strict")
     if settings.profile != "default":
         parts.append(f"--profile {settings.profile}")
+    if settings.require_complete and settings.profile != "certification":
+        parts.append("--require-complete")
     parts.append(f"--seed {seed}")
     return " ".join(parts)
 
@@ -49,52 +49,35 @@ def run_suite(
     out: TextIO = sys.stdout,
     judged: Callable[[], None] | None = None,
 ) -> int:
-    """Run every check against `base_url` and write the reports; return the exit code.
+    """Run every check against `base_url` through pytest and the suite's plugin, which
+    begins the run, judges it and writes its reports; return the exit code.
 
-    A target that gives no HTTP answer raises TargetUnreachable (exit 2), after reports
-    that record it as the run's one error. `judged` is called once every check is judged,
-    before the reports are written: nothing is sent to the target after it."""
+    `judged` is called once every check is judged, before the reports are written:
+    nothing is sent to the target after it."""
     context = RunContext(settings, base_url, auth_code_source)
+    plugin = SuitePlugin(context)
+    plugins: list[object] = [plugin, _CollectOnce()]
+    if judged is not None:
+        plugins.append(_Judged(judged))
     try:
-        try:
-            preflight(base_url, settings)
-        except TargetUnreachable as error:
-            write_unreachable_reports(context, error)
-            raise
-        check_profile(context)
-        Path(settings.report_dir).mkdir(parents=True, exist_ok=True)
         print(f"Repeat this run with: {repeat_command(settings, context.seed)}", file=out)
-        plugins = [SuitePlugin(context, run_header(context)), _CollectOnce()]
-        if judged is not None:
-            plugins.append(_Judged(judged))
         with _frozen_heap():
-            pytest.main(_pytest_args(pytest_args), plugins=plugins)
+            status = pytest.main(_pytest_args(pytest_args), plugins=plugins)
     finally:
         context.close()
-    return exit_code(context.outcomes) if context.outcomes else EXIT_COULD_NOT_RUN
-
-
-PREFLIGHT = "PREFLIGHT"  # the case id of the one error a run records when it cannot start
-
-
-def write_unreachable_reports(context: RunContext, error: TargetUnreachable) -> None:
-    """junit.xml, results.json and report.html holding one error: the preflight's."""
-    settings = context.settings
-    outcome = Outcome(
-        requirement_id=PREFLIGHT,
-        level="MUST",
-        grant=None,
-        edition=settings.edition,
-        outcome="error",
-        message=context.redactor.text(f"{type(error).__name__}: {error}"),
-        summary="The target gives an HTTP answer at its token endpoint (checked before any "
-        "requirement).",
-        area="run",
-        source="conformance run",
-    )
-    header = SuitePlugin(context, run_header(context)).finish_header()
-    summary_md = Path(settings.summary_md) if settings.summary_md else None
-    write_reports(Path(settings.report_dir), [outcome], header, summary_md)
+    if plugin.collect_only:
+        return EXIT_OK if status == pytest.ExitCode.OK else EXIT_COULD_NOT_RUN
+    if plugin.exit_status is None:  # pytest refused PYTEST_ARGS before the session began
+        report_refused_settings(
+            Path(settings.report_dir),
+            ConfigError(
+                f"pytest could not run the suite (pytest exit {int(status)}); see its "
+                "message above.",
+                setting="PYTEST_ARGS",
+            ),
+        )
+        return EXIT_COULD_NOT_RUN
+    return plugin.exit_status
 
 
 # Plugins that pytest auto-loads because their distributions are installed next to the
@@ -173,40 +156,19 @@ class _Judged:
         self._callback()
 
 
-def check_profile(context: RunContext) -> None:
-    """The certification profile needs every role and accepts no waiver of a MUST."""
-    settings = context.settings
-    if settings.profile != "certification":  # the default profile needs nothing more
-        return
-    missing = {role: reason for role, reason in context.roles().items() if reason}
-    if missing:
-        raise ConfigError(
-            "The certification profile needs every role: "
-            + "; ".join(f"{role} {reason}" for role, reason in sorted(missing.items())),
-            setting=next(iter(sorted(missing))),
-        )
-    waived = must_waivers(context.waivers, context.contract, settings.edition)
-    if waived:
-        raise ConfigError(
-            "The certification profile accepts no waiver of a MUST requirement: "
-            + ", ".join(waived),
-            setting="waivers",
-        )
-    if settings.skip_properties:
-        raise ConfigError(
-            "The certification profile runs the property-based phase.", setting="skip_properties"
-        )
-
-
 def execute(settings: Settings, pytest_args: Sequence[str] = (), out: TextIO = sys.stdout) -> int:
-    """Run against the configured target, or against the embedded reference when none is set."""
+    """Run against the configured target, or the embedded reference (`--target embedded`,
+    or no target and no credentials configured)."""
     if settings.target is not None:
         return run_suite(settings, settings.target, pytest_args=pytest_args, out=out)
     # imported here: the reference (starlette, uvicorn: ~0.1 s) serves only this case
     from conformance.embedded import embedded_target
 
     with embedded_target(settings) as (filled, server, codes):
-        print(f"No target given: using the embedded reference at {server.url}", file=out)
+        print(
+            f"Target: the embedded reference at {server.url} (a self-test, not a real target)",
+            file=out,
+        )
         # uvicorn takes 0.1-0.2 s to wind down (it polls); let it while reports are written
         return run_suite(
             filled, server.url, codes, pytest_args=pytest_args, out=out, judged=server.request_stop

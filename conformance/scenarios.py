@@ -41,6 +41,9 @@ class Scenario:
     phase: str = "scenario"
     contract: str = "platform"  # or "rfc6749": the contract whose checks read it
     alongside: bool = False
+    # "client" / "user": sent first, and the run stops if the target refuses the
+    # configured credentials in it (`RunContext.check_credentials`)
+    preflight: str | None = None
 
 
 SCENARIOS: dict[str, Scenario] = {}
@@ -53,6 +56,7 @@ def scenario(
     contract: str = "platform",
     *,
     alongside: bool = False,
+    preflight: str | None = None,
 ) -> Callable[[Callable[[RunContext], list[Exchange]]], Callable[[RunContext], list[Exchange]]]:
     """Register a scenario under `name`; `needs` names the role it cannot run without."""
 
@@ -61,7 +65,7 @@ def scenario(
     ) -> Callable[[RunContext], list[Exchange]]:
         if name in SCENARIOS:
             raise ValueError(f"scenario {name} registered twice")
-        SCENARIOS[name] = Scenario(name, function, needs, phase, contract, alongside)
+        SCENARIOS[name] = Scenario(name, function, needs, phase, contract, alongside, preflight)
         return function
 
     return decorate
@@ -92,12 +96,12 @@ def refresh_token_of(exchange: Exchange) -> str | None:
 # --- valid requests --------------------------------------------------------------
 
 
-@scenario("cc_success")
+@scenario("cc_success", preflight="client")
 def cc_success(ctx: RunContext) -> list[Exchange]:
     return [ctx.send("cc_success", f"token-{i}", form=cc_form(), grant=CC) for i in range(2)]
 
 
-@scenario("password_success")
+@scenario("password_success", needs="user", preflight="user")
 def password_success(ctx: RunContext) -> list[Exchange]:
     return [ctx.send("password_success", "token", form=password_form(ctx), grant=PW)]
 

@@ -26,10 +26,10 @@ EXTRA_SCOPE = "conformance-extra-scope"
 
 
 def rfc_scenario(
-    name: str, needs: str | None = None
+    name: str, needs: str | None = None, preflight: str | None = None
 ) -> Callable[[Callable[[RunContext], list[Exchange]]], Callable[[RunContext], list[Exchange]]]:
     """Register a scenario of the rfc6749 profile."""
-    return scenario(name, needs, contract=RFC6749)
+    return scenario(name, needs, contract=RFC6749, preflight=preflight)
 
 
 def with_scope(ctx: RunContext, form: dict[str, str], scope: str | None = None) -> dict[str, str]:
@@ -76,12 +76,12 @@ def _refresh(
 # --- the grants, as a client uses them --------------------------------------------
 
 
-@rfc_scenario("rfc_cc")
+@rfc_scenario("rfc_cc", preflight="client")
 def rfc_cc(ctx: RunContext) -> list[Exchange]:
     return [ctx.send("rfc_cc", f"token-{i}", form=cc_form(ctx), grant=CC) for i in range(2)]
 
 
-@rfc_scenario("rfc_password", needs="user")
+@rfc_scenario("rfc_password", needs="user", preflight="user")
 def rfc_password(ctx: RunContext) -> list[Exchange]:
     return [ctx.send("rfc_password", "token", form=password_form(ctx), grant=PW)]
 

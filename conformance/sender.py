@@ -13,7 +13,7 @@ import base64
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote_plus, urlencode
@@ -232,6 +232,8 @@ class Sender:
         self.in_flight = InFlight()
         self.turns = Turns()
         self._run_deadline = time.monotonic() + settings.run_timeout
+        # Told of every exchange sent (the run counts refused logins of its user there).
+        self.on_exchange: Callable[[Exchange], None] | None = None
 
     @property
     def requests_sent(self) -> int:
@@ -348,7 +350,7 @@ class Sender:
             response, error, beside = self._send_with_retries(
                 request, _carried_transaction_id(headers)
             )
-        return Exchange(
+        exchange = Exchange(
             scenario,
             label,
             recorded,
@@ -359,6 +361,9 @@ class Sender:
             operation=operation,
             beside=beside,
         )
+        if self.on_exchange is not None:
+            self.on_exchange(exchange)
+        return exchange
 
     def _send_with_retries(
         self, request: httpx.Request, transaction_id: object

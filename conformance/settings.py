@@ -35,7 +35,28 @@ INT_SETTINGS = frozenset(
     {"max_requests", "wrong_password_cap", "concurrency", "max_response_bytes", "seed", "examples"}
 )
 FLOAT_SETTINGS = frozenset({"timeout", "rate_limit", "max_time", "run_timeout"})
-BOOL_SETTINGS = frozenset({"strict", "strict_typing", "insecure", "skip_properties"})
+BOOL_SETTINGS = frozenset(
+    {"strict", "strict_typing", "insecure", "skip_properties", "require_complete"}
+)
+# `--target embedded` asks for the embedded reference by name (Settings.target None).
+EMBEDDED = "embedded"
+# What only a real target needs: set without a target, they say the user meant one.
+CREDENTIAL_SETTINGS = (
+    "client_id",
+    "client_secret",
+    "institution_id",
+    "username",
+    "password",
+    "second_client_id",
+    "second_client_secret",
+    "restricted_client_id",
+    "restricted_client_secret",
+    "special_client_id",
+    "special_client_secret",
+    "auth_code_command",
+)
+# Settings whose empty value means something ("" turns revocation checks off).
+EMPTY_ALLOWED = frozenset({"revoke_path"})
 
 
 @dataclass(frozen=True)
@@ -83,6 +104,8 @@ class Settings:
     examples: int = 100  # generated examples per property (schemathesis and hypothesis)
     max_time: float = 120.0  # seconds for the property-based phase; it stops generating after
     skip_properties: bool = False
+    # a MUST left unjudged (a role, a deselection, the budget) fails the run
+    require_complete: bool = False
     # "certification": every role, no MUST waivers, a bundle; "rfc6749": RFC 6749 alone
     profile: str = "default"
     waivers: str | None = None  # TOML file of accepted deviations
@@ -127,7 +150,8 @@ SETTING_NAMES = tuple(f.name for f in fields(Settings))
 # The settings that have a flag (`--name-with-dashes` on the CLI, `--conformance-...` in
 # pytest), with their help. Secrets are deliberately absent.
 FLAG_HELP: dict[str, str] = {
-    "target": "base URL of the target (default: the embedded reference)",
+    "target": "base URL of the target, or 'embedded' for the embedded reference (the default "
+    "when no target and no credentials are configured)",
     "token_path": "path of the token endpoint (default /oauth2/v1/token)",
     "revoke_path": "path of the revocation endpoint; empty turns revocation checks off",
     "edition": "contract edition: 1.3.1 (default) or 1.11.0 (profile rfc6749: rfc6749 only)",
@@ -150,6 +174,8 @@ FLAG_HELP: dict[str, str] = {
     "examples": "generated examples per property (default 100)",
     "max_time": "seconds the property-based phase may take (default 120)",
     "skip_properties": "run the scenario checks only, no property-based phase",
+    "require_complete": "a MUST requirement left untested (missing role, deselected, budget) "
+    "fails the run (implied by the certification profile)",
     "profile": "default, certification (every role required, no MUST waivers, a bundle), "
     "or rfc6749 (any OAuth 2.0 token endpoint, judged by RFC 6749 alone)",
     "waivers": "TOML file of accepted deviations (requirement, reason, expires)",
@@ -215,12 +241,36 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return dict(data)
 
 
+ENV_NAMES = tuple(ENV_PREFIX + name.upper() for name in SETTING_NAMES)
+
+
 def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The CONFORMANCE_* variables that name settings."""
-    found = {}
-    for name in SETTING_NAMES:
-        value = environ.get(ENV_PREFIX + name.upper())
-        if value is not None and value != "":
+    """The CONFORMANCE_* variables. A name no setting has is an error, as an unknown key
+    in the file is: a misspelt CONFORMANCE_TRAGET would otherwise run another target.
+
+    An empty variable is what CI gives for a secret it does not have, so it counts as
+    unset, except the target (an empty one is an error: the user meant a target) and the
+    settings whose empty value means something."""
+    found: dict[str, Any] = {}
+    for variable, value in environ.items():
+        if not variable.startswith(ENV_PREFIX):
+            continue
+        if variable not in ENV_NAMES:
+            raise ConfigError(
+                f"Unknown environment variable {variable}{_suggest(variable, ENV_NAMES)}\n\n"
+                f"Expected: one of the CONFORMANCE_* settings the README lists. "
+                f"Rename or unset {variable}.",
+                setting=variable,
+            )
+        name = variable.removeprefix(ENV_PREFIX).lower()
+        if value == "" and name == "target":
+            raise ConfigError(
+                "CONFORMANCE_TARGET is set but empty (a CI secret that is not defined?).\n\n"
+                "Expected: the target's base URL. Set CONFORMANCE_TARGET, or unset it and "
+                f"give --target {EMBEDDED} to run against the embedded reference.",
+                setting="target",
+            )
+        if value != "" or name in EMPTY_ALLOWED:
             found[name] = value
     return found
 
@@ -233,6 +283,8 @@ def validate(settings: Settings) -> Settings:
             f"Expected: one of {', '.join(PROFILES)}. Set {_describe('profile')}.",
             setting="profile",
         )
+    if settings.profile == "certification":
+        settings = replace(settings, require_complete=True)  # a certificate covers every MUST
     if settings.profile == RFC6749:
         return _validate_rfc6749(settings)
     if settings.edition not in EDITIONS:
@@ -261,25 +313,48 @@ def _validate_rfc6749(settings: Settings) -> Settings:
 
 
 def _validate_target(settings: Settings, required: tuple[str, ...]) -> None:
-    if settings.target is not None:
-        parts = urlsplit(settings.target)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ConfigError(
-                f"Target {settings.target!r} is not an http(s) URL.\n\nSet {_describe('target')}.",
-                setting="target",
-            )
-        missing = [n for n in required if not getattr(settings, n)]
-        if missing:
-            raise ConfigError(
-                "A target needs credentials: missing "
-                + ", ".join(ENV_PREFIX + n.upper() for n in missing)
-                + ".\n\nSet them in the environment or the config file (--config).",
-                setting=missing[0],
-            )
     for path_name in ("token_path", "revoke_path"):
         value = getattr(settings, path_name)
         if value and not value.startswith("/"):
             raise ConfigError(f"{path_name} must start with '/', got {value!r}.", setting=path_name)
+    if settings.target is None:
+        return
+    parts = urlsplit(settings.target)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            f"Target {settings.target!r} is not an http(s) URL.\n\nSet {_describe('target')}.",
+            setting="target",
+        )
+    missing = [n for n in required if not getattr(settings, n)]
+    if missing:
+        raise ConfigError(
+            "A target needs credentials: missing "
+            + ", ".join(ENV_PREFIX + n.upper() for n in missing)
+            + ".\n\nSet them in the environment or the config file (--config).",
+            setting=missing[0],
+        )
+
+
+def _choose_target(values: dict[str, Any]) -> None:
+    """The embedded reference only when asked for by name, or when nothing points at a
+    real target: credentials without a target mean a target setting went missing."""
+    target = values.get("target")
+    if target == EMBEDDED:
+        values["target"] = None
+        return
+    if target:
+        values["target"] = target.rstrip("/")
+        return
+    configured = [name for name in CREDENTIAL_SETTINGS if values.get(name)]
+    if configured and target is None:
+        raise ConfigError(
+            "Credentials are configured ("
+            + ", ".join(ENV_PREFIX + n.upper() for n in configured)
+            + ") but no target.\n\n"
+            f"Expected: the target they belong to. Set {_describe('target')}; or, to run "
+            f"against the embedded reference, give --target {EMBEDDED}.",
+            setting="target",
+        )
 
 
 def load_settings(
@@ -296,6 +371,22 @@ def load_settings(
         if key not in SETTING_NAMES:
             raise ConfigError(f"Unknown setting {key!r}{_suggest(key, SETTING_NAMES)}", setting=key)
     values = {k: _coerce(k, v) for k, v in merged.items()}
-    if "target" in values and values["target"]:
-        values["target"] = values["target"].rstrip("/")
+    _choose_target(values)
     return validate(replace(Settings(), **values))
+
+
+def report_dir_of(
+    flags: Mapping[str, Any], config_path: Path | None, environ: Mapping[str, str]
+) -> Path:
+    """Where this run's reports go, read as leniently as possible: a run whose settings
+    were refused still replaces the previous run's reports with its error."""
+    found: Any = flags.get("report_dir")
+    if found is None and config_path is not None:
+        try:
+            data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+            found = data.get("conformance", data).get("report_dir")
+        except (OSError, ValueError, AttributeError):
+            found = None
+    if found is None:
+        found = environ.get(ENV_PREFIX + "REPORT_DIR") or Settings.report_dir
+    return Path(str(found))

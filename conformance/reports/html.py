@@ -16,7 +16,7 @@ from typing import Any
 
 from conformance.reports import html_template as t
 from conformance.reports.html_template import badge, esc, exchange_html
-from conformance.results import OUTCOMES, Outcome, verdict
+from conformance.results import OUTCOMES, Outcome, untested_musts, verdict, verdict_line
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9_-]+")
 Anchored = list[tuple[Outcome, str]]
@@ -25,7 +25,7 @@ Anchored = list[tuple[Outcome, str]]
 def render_html(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> str:
     """The whole report as one HTML document (no external resources)."""
     anchored = _anchor(outcomes)
-    result = verdict(outcomes)
+    result = verdict(outcomes, bool(header.get("require_complete")))
     body = "\n".join(
         [
             _run_header(outcomes, header, result),
@@ -91,12 +91,22 @@ def _run_header(outcomes: Sequence[Outcome], header: Mapping[str, Any], result: 
     rows = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in _run_facts(header))
     return (
         '<header class="run">\n<h1>OAuth 2.0 token endpoint conformance report</h1>\n'
-        f'<p class="verdict verdict-{result}" id="verdict">Verdict: {result} '
-        f"<small>({t.VERDICT_TEXT[result]})</small></p>\n"
+        f'<p class="verdict verdict-{result}" id="verdict">Verdict: '
+        f"{esc(verdict_line(outcomes, bool(header.get('require_complete'))))} "
+        f"<small>({t.VERDICT_TEXT[result]})</small></p>\n{_untested(outcomes)}"
         f'<dl class="run">{rows}</dl>\n'
         f'<h2 class="sr-only">Counts</h2><ul class="counts" aria-label="Checks per outcome">'
         f"{items}</ul>\n</header>"
     )
+
+
+def _untested(outcomes: Sequence[Outcome]) -> str:
+    """The MUST requirements the verdict does not cover, right under it."""
+    untested = untested_musts(outcomes)
+    if not untested:
+        return ""
+    names = ", ".join(f"<code>{esc(u)}</code>" for u in untested)
+    return f'<p class="untested" id="untested">MUST requirements not tested: {names}</p>\n'
 
 
 def _run_facts(header: Mapping[str, Any]) -> list[tuple[str, str]]:

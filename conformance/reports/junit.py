@@ -31,7 +31,7 @@ def testcase_name(outcome: Outcome) -> str:
     return f"{outcome.requirement_id}[{outcome.grant}]" if outcome.grant else outcome.requirement_id
 
 
-def _testcase(outcome: Outcome) -> ET.Element:
+def _testcase(outcome: Outcome, require_complete: bool = False) -> ET.Element:
     case = ET.Element(
         "testcase",
         classname=f"conformance.{outcome.area.replace(' ', '_') or 'contract'}",
@@ -54,6 +54,11 @@ def _testcase(outcome: Outcome) -> ET.Element:
         ET.SubElement(case, "failure", message=title, type=outcome.level).text = detail
     elif outcome.outcome == "error":
         ET.SubElement(case, "error", message=title, type="ConformanceError").text = detail
+    elif outcome.outcome == "skipped" and require_complete and outcome.level == "MUST":
+        # The run failed on it (--require-complete): a JUnit reader must not see a skip.
+        ET.SubElement(
+            case, "failure", message=f"not tested (require_complete): {title}"
+        ).text = detail
     elif outcome.outcome == "skipped":
         ET.SubElement(case, "skipped", message=title)
     elif outcome.outcome in {"warned", "waived"}:
@@ -76,24 +81,28 @@ def _detail(outcome: Outcome) -> str:
 
 def render_junit(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> bytes:
     """The JUnit XML document for `outcomes`."""
+    complete = bool(header.get("require_complete"))
     counts = Counter(o.outcome for o in outcomes)
+    untested = (
+        sum(o.outcome == "skipped" and o.level == "MUST" for o in outcomes) if complete else 0
+    )
     suites = ET.Element("testsuites", name="conformance")
     suite = ET.SubElement(
         suites,
         "testsuite",
         name="conformance",
         tests=str(len(outcomes)),
-        failures=str(counts["failed"]),
+        failures=str(counts["failed"] + untested),
         errors=str(counts["error"]),
-        skipped=str(counts["skipped"]),
+        skipped=str(counts["skipped"] - untested),
         time=f"{sum(o.duration_s for o in outcomes):.3f}",
     )
     properties = ET.SubElement(suite, "properties")
-    for key in ("target", "edition", "seed", "suite_version", "profile"):
+    for key in ("target", "edition", "seed", "suite_version", "profile", "embedded"):
         if key in header:
             ET.SubElement(properties, "property", name=key, value=xml_text(header[key]))
     for outcome in sorted(outcomes, key=lambda o: testcase_name(o)):
-        suite.append(_testcase(outcome))
+        suite.append(_testcase(outcome, complete))
     ET.indent(suites)
     document: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
     return document

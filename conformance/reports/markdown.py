@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from conformance.results import OUTCOMES, Outcome, verdict
+from conformance.results import OUTCOMES, Outcome, untested_musts, verdict_line
 
 
 def _cell(text: str) -> str:
@@ -25,7 +25,7 @@ def _cell(text: str) -> str:
 def render_markdown(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> str:
     counts = Counter(o.outcome for o in outcomes)
     lines = [
-        f"## Conformance: {verdict(outcomes)}",
+        f"## Conformance: {verdict_line(outcomes, bool(header.get('require_complete')))}",
         "",
         f"Target `{_cell(str(header.get('target')))}`, edition {header.get('edition')}, "
         f"profile {header.get('profile', 'default')}, seed {header.get('seed')}, "
@@ -35,6 +35,9 @@ def render_markdown(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> s
         "|" + "---|" * len(OUTCOMES),
         "| " + " | ".join(str(counts.get(k, 0)) for k in OUTCOMES) + " |",
     ]
+    untested = untested_musts(outcomes)
+    if untested:
+        lines += ["", "MUST requirements not tested: " + ", ".join(f"`{u}`" for u in untested)]
     shown = [o for o in outcomes if o.outcome not in {"passed"}]
     if shown:
         lines += ["", "| outcome | level | case | reason |", "|---|---|---|---|"]

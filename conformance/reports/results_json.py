@@ -1,6 +1,7 @@
 """results.json: the result model as versioned JSON, described by results.schema.json.
 
-Version 1 shape: {schema_version, run: {the header}, verdict, exit_code, counts,
+Version 1 shape: {schema_version, run: {the header}, verdict, verdict_text, exit_code,
+complete, untested_must, counts,
 stale_waivers, results: [{case, requirement_id, level, grant, edition, outcome,
 message, summary, evidence, duration_s, area, source, decision, waiver}]}.
 """
@@ -15,7 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from conformance.results import READING_ORDER, Outcome, exit_code, verdict
+from conformance.results import (
+    READING_ORDER,
+    Outcome,
+    exit_code,
+    untested_musts,
+    verdict,
+    verdict_line,
+)
 
 RESULTS_SCHEMA_VERSION = 1
 
@@ -33,11 +41,16 @@ def _order(outcome: Outcome) -> tuple[int, str]:
 
 def results_document(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> dict[str, Any]:
     """The results.json document."""
+    complete = bool(header.get("require_complete"))
+    untested = untested_musts(outcomes)
     return {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "run": dict(header),
-        "verdict": verdict(outcomes),
-        "exit_code": exit_code(outcomes),
+        "verdict": verdict(outcomes, complete),
+        "verdict_text": verdict_line(outcomes, complete),
+        "exit_code": exit_code(outcomes, complete),
+        "complete": not untested,
+        "untested_must": untested,
         "counts": {kind: n for kind, n in Counter(o.outcome for o in outcomes).items()},
         "stale_waivers": sorted(
             o.case_id for o in outcomes if o.waiver and o.waiver.get("state") == "stale"

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from conformance.results import OUTCOMES, READING_ORDER, Outcome, verdict
+from conformance.results import OUTCOMES, READING_ORDER, Outcome, untested_musts, verdict_line
 
 REASON_WIDTH = 90
 
@@ -14,8 +14,9 @@ REASON_WIDTH = 90
 def render_summary(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> str:
     """Verdict and counts, the run's request figures, then a table of non-passing cases."""
     counts = Counter(o.outcome for o in outcomes)
+    complete = bool(header.get("require_complete"))
     lines = [
-        f"Conformance {verdict(outcomes)}: {header.get('target')} "
+        f"Conformance {verdict_line(outcomes, complete)}: {header.get('target')} "
         f"(edition {header.get('edition')}, profile {header.get('profile', 'default')})",
         "  " + ", ".join(f"{counts.get(k, 0)} {k}" for k in OUTCOMES),
         f"  requests sent: {header.get('requests_sent', '?')} "
@@ -24,6 +25,9 @@ def render_summary(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> st
         f"/{header.get('wrong_password_cap', '?')}, 429/503 retries honoured: "
         f"{header.get('retries_honoured', 0)}",
     ]
+    untested = untested_musts(outcomes)
+    if untested:
+        lines.append(f"  MUST requirements not tested: {', '.join(untested)}")
     rows = [
         (o.outcome.upper(), o.level, o.case_id, (o.message.splitlines() or [""])[0])
         for kind in READING_ORDER

@@ -8,7 +8,7 @@ Fixtures:
   run. When the first test asks for it, the runs of every case that a selected test is
   parametrized with (`case`) start, slow ones first.
 - `browser` (module): tests.reports' headless Chromium (Debian's; skips unless
-  CONFORMANCE_REQUIRE_BROWSER=1, which fails instead).
+  CANDESCENT_TESTS_REQUIRE_BROWSER=1, which fails instead).
 
 A test takes the case it asserts on as its `case` parameter (a `tests.hostile.table.Case`).
 """

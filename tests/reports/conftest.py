@@ -8,7 +8,7 @@ Fixtures:
   The failing TXID-ECHO case carries hostile content in its message and evidence.
 - `run_header` -> dict: the run header, its target URL hostile too.
 - `browser` (module scope) -> a Playwright Browser on Debian's /usr/bin/chromium; skips
-  when it (or Playwright) is missing, fails instead when CONFORMANCE_REQUIRE_BROWSER=1.
+  when it (or Playwright) is missing, fails instead when CANDESCENT_TESTS_REQUIRE_BROWSER=1.
 
 Helpers: `ParsedPage(html)` reads tags and the matrix from the markup; `open_report(browser,
 path)` opens a report and records console errors, page errors and requests. The constants
@@ -203,7 +203,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 # Read at import: the autouse clean_environment fixture removes CONFORMANCE_* per test.
-REQUIRE_BROWSER = os.environ.get("CONFORMANCE_REQUIRE_BROWSER") == "1"
+REQUIRE_BROWSER = os.environ.get("CANDESCENT_TESTS_REQUIRE_BROWSER") == "1"
 REPORTS = Path(__file__).resolve().parents[2] / "reports"  # the repo's, git-ignored
 SCREENSHOT = REPORTS / "report-screenshot.png"
 
@@ -251,7 +251,7 @@ class ParsedPage(HTMLParser):
 def browser_unavailable(reason: str, required: bool) -> None:
     """Skip with `reason`, or fail when the environment requires the browser (CI)."""
     if required:
-        pytest.fail(f"{reason}, and CONFORMANCE_REQUIRE_BROWSER=1 requires the browser test")
+        pytest.fail(f"{reason}, and CANDESCENT_TESTS_REQUIRE_BROWSER=1 requires the browser test")
     pytest.skip(reason)
 
 

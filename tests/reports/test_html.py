@@ -2,7 +2,7 @@
 real headless Chromium (Playwright): no errors, no requests, filters, JavaScript off.
 
 The browser tests skip when /usr/bin/chromium (or Playwright) is missing, unless
-CONFORMANCE_REQUIRE_BROWSER=1 (CI), where a missing browser fails them (see conftest.py).
+CANDESCENT_TESTS_REQUIRE_BROWSER=1 (CI), where a missing browser fails them (see conftest.py).
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def test_an_empty_run_still_renders(run_header: dict[str, Any]) -> None:
 def test_missing_browser_skips_unless_required() -> None:
     with pytest.raises(pytest.skip.Exception, match="no chromium"):
         browser_unavailable("no chromium", required=False)
-    with pytest.raises(pytest.fail.Exception, match="CONFORMANCE_REQUIRE_BROWSER=1"):
+    with pytest.raises(pytest.fail.Exception, match="CANDESCENT_TESTS_REQUIRE_BROWSER=1"):
         browser_unavailable("no chromium", required=True)
 
 
