@@ -76,14 +76,42 @@ def _add_spec(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _add_bundle(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # Literal here, not imported: conformance.bundle loads cryptography, which only
+    # `bundle verify` and the certification profile need.
+    epilog = """\
+exit codes:
+  0  valid: every digest and every manifest claim matches results.json, and the
+     signature was checked with --public-key (or --allow-unsigned was given)
+  1  invalid: changed, forged, replayed from another --target, or signed by another key
+  2  unreadable: not a gzip tar archive, or --public-key is not an Ed25519 PEM key
+  3  integrity not established: the bundle is unsigned, or signed but no --public-key
+     was given (anyone can rebuild or re-sign a bundle); --allow-unsigned judges the rest
+"""
     bundle = commands.add_parser("bundle", help="the certification bundle")
     actions = bundle.add_subparsers(dest="bundle_command", required=True)
     verify = actions.add_parser(
         "verify",
-        help="check every digest and the signature; exit 0 valid, 1 invalid, 2 unreadable",
+        help="check every digest, every manifest claim against results.json, and the "
+        "signature; exit 0 valid, 1 invalid, 2 unreadable, 3 integrity not established",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    verify.add_argument("file", type=Path)
-    verify.add_argument("--public-key", type=Path, help="PEM Ed25519 public key of the signer")
+    verify.add_argument("file", type=Path, metavar="FILE")
+    verify.add_argument(
+        "--public-key", type=Path, metavar="PEM", help="PEM Ed25519 public key of the signer"
+    )
+    verify.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="judge a bundle whose signature is absent or unchecked on the rest (exit 0, "
+        "not 3): it shows the files agree, not who made them",
+    )
+    verify.add_argument(
+        "--target",
+        default=None,
+        metavar="URL",
+        help="the target URL the bundle must be for: a bundle of another target is invalid",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,9 +181,14 @@ def _spec(args: argparse.Namespace) -> int:
 def _bundle(args: argparse.Namespace) -> int:
     from conformance.bundle import verify_bundle
 
-    verification = verify_bundle(args.file, args.public_key)
+    verification = verify_bundle(
+        args.file,
+        args.public_key,
+        allow_unsigned=args.allow_unsigned,
+        expected_target=args.target,
+    )
     print(verification.render())
-    return 0 if verification.valid else 1
+    return verification.exit_code
 
 
 def _flush_each_line() -> None:

@@ -190,9 +190,7 @@ class RunContext:
         """A refused login with the configured password counts against the lock-out cap
         too: the target's failed-login counter does not know it was not meant to fail."""
         settings = self.settings
-        if logs_in_as(exchange, settings.username, settings.password) and login_refused(
-            exchange
-        ):
+        if logs_in_as(exchange, settings.username, settings.password) and login_refused(exchange):
             with self._lock:
                 self.wrong_password_attempts += 1
                 self.refused_logins += 1

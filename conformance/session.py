@@ -135,6 +135,8 @@ def check_output_paths(settings: Settings) -> None:
 
 def clear_previous_reports(report_dir: Path) -> None:
     """Remove the previous run's artifacts, so what the directory holds is this run's."""
+    if not report_dir.is_dir():
+        return
     for name in ARTIFACTS:
         path = report_dir / name
         if path.is_file() or path.is_symlink():
@@ -174,8 +176,8 @@ def check_profile(context: RunContext) -> None:
 def begin(context: RunContext) -> None:
     """Everything that must hold before the first request; raises ConformanceError."""
     settings = context.settings
+    clear_previous_reports(Path(settings.report_dir))  # first: whatever happens next
     check_output_paths(settings)
-    clear_previous_reports(Path(settings.report_dir))
     check_profile(context)
     preflight(context.base_url, settings)
 

@@ -158,7 +158,8 @@ def test_run_help__documents_exit_codes() -> None:
     for line in (
         "0  every MUST requirement holds",
         "1  a MUST requirement failed",
-        "2  the suite could not run",
+        "2  the suite could not judge",
+        "--require-complete",
     ):
         assert line in done.stdout
 
@@ -222,7 +223,7 @@ def test_serve__prints_the_credentials_it_accepts_and_answers() -> None:
     assert "conformance-client" in out
 
 
-def test_pytest_plugin__unreachable_target_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+def test_pytest_plugin__unreachable_target_exits_2_naming_it_with_reports(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--conformance-target", url, "-q", "-p", "no:randomly"],
@@ -233,8 +234,11 @@ def test_pytest_plugin__unreachable_target_is_a_usage_error_naming_it(tmp_path: 
         check=False,
         env={**os.environ, **reference_env(role_settings(default_accounts()))},
     )
-    assert done.returncode == 4  # pytest's usage error
+    assert done.returncode == 2  # could not run, as `conformance run` says it
     assert url in done.stderr and "CONFORMANCE_TARGET" in done.stderr
+    assert "--conformance-target" in done.stderr  # the option of the path the user ran
+    results = json.loads((tmp_path / "reports" / "results.json").read_text())
+    assert [r["case"] for r in results["results"]] == ["PREFLIGHT"]
 
 
 def test_run__loads_the_reference_and_the_bundle_signer_only_when_it_needs_them() -> None:

@@ -23,9 +23,15 @@ def test_readme__has_two_one_line_setup_commands() -> None:
     assert tests.endswith("pytest") and "pip install" in tests
 
 
-def test_ci_runs_the_readme_test_command_exactly() -> None:
-    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert _commands()[1] in ci
+def test_ci_runs_both_readme_commands_exactly_in_a_minimal_environment() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    lines = ci.splitlines()
+    run, tests = _commands()[:2]
+    assert run in lines and tests in lines
+    # each under `env -i` (no PYTHONUNBUFFERED, no CONFORMANCE_*), in a fresh venv
+    for command in (run, tests):
+        before = lines[: lines.index(command)]
+        assert before[-1].startswith("env -i PATH=") and "rm -rf .venv" in "\n".join(before)
 
 
 def test_readme__documents_every_flag_and_environment_variable() -> None:

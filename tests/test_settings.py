@@ -91,7 +91,9 @@ def test_file__missing_or_invalid_names_the_file(tmp_path: Path) -> None:
 
 def test_secrets__never_in_repr() -> None:
     settings = load_settings(
-        {}, None, {**CREDENTIALS, "CONFORMANCE_SECOND_CLIENT_SECRET": "second-secret"}
+        {"target": "embedded"},
+        None,
+        {**CREDENTIALS, "CONFORMANCE_SECOND_CLIENT_SECRET": "second-secret"},
     )
     assert "env-secret-value" not in repr(settings)
     assert "env-password" not in repr(settings)

@@ -42,8 +42,10 @@ def create_app(
     """Build the reference target for one edition, optionally with named faults.
 
     `clock` (seconds, monotonic) decides token and code expiry, so tests can move
-    time forward. Raises ValueError for an unknown edition or fault, an rfc6749-only
-    fault in another edition, or a lifetime that is not a positive number of seconds.
+    time forward. `app.state.reference` is the app's `ReferenceContext`; its
+    `failed_logins.counts()` gives the failed logins per username (`FailedLogins`).
+    Raises ValueError for an unknown edition or fault, an rfc6749-only fault in
+    another edition, or a lifetime that is not a positive number of seconds.
     """
     checked = check_edition(edition)
     chosen = parse_faults(faults)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from .accounts import Accounts
 from .errors import RFC6749, Edition
+from .logins import FailedLogins
 from .store import TokenStore
 
 TOKEN_PATH = "/oauth2/v1/token"
@@ -33,6 +34,8 @@ class ReferenceContext:
     shared_transaction_id: str = ""
     # Only the `access-token-reused` fault uses this: client id -> cached access token.
     cached_access_tokens: dict[str, str] = field(default_factory=dict, repr=False)
+    # Failed password-grant logins per username: what a lock-out counter would hold.
+    failed_logins: FailedLogins = field(default_factory=FailedLogins, repr=False)
 
     def has_fault(self, name: str) -> bool:
         """Whether the app was built with this fault."""

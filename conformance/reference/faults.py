@@ -140,7 +140,7 @@ _FAULT_LIST: tuple[Fault, ...] = (
     Fault(
         "password-grant-broken",
         "PASSWORD-SUCCESS",
-        "Valid password requests get 401 CMN_90015.",
+        "Valid password requests get 403 CMN_90006.",
         rfc6749="RFC-PASSWORD-SUCCESS",
     ),
     Fault(

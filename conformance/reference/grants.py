@@ -23,6 +23,7 @@ from .context import ReferenceContext
 from .errors import ApiError, Problem
 from .forms import Params
 from .idtoken import make_id_token
+from .logins import FailedLogins
 from .store import CodeGrant, IssuedTokens, Outcome
 
 TokenBody = dict[str, object]
@@ -235,13 +236,19 @@ def check_authorize_scope(raw: str | None, client: Client) -> frozenset[str]:
 
 
 def authenticate_user(
-    accounts: Accounts, client: Client, params: Params, faults: frozenset[str]
+    accounts: Accounts,
+    client: Client,
+    params: Params,
+    faults: frozenset[str],
+    *,
+    failed_logins: FailedLogins | None = None,
 ) -> User:
     """The user named by `username`/`password` (D13), in the client's institution.
 
     Missing fields are 400s (CMN_90013, CMN_90014); a wrong password, an unknown
     user and a user of another institution all answer the same 401 CMN_90015, so the
-    response does not reveal which usernames exist.
+    response does not reveal which usernames exist. A refusal for an existing user's
+    password is recorded in `failed_logins` when given (the definition: `FailedLogins`).
     """
     username = params.get("username", "")
     if not username:
@@ -253,14 +260,22 @@ def authenticate_user(
     if password is None and user is not None and "password-field-optional" in faults:
         return user
     if not password:
+        _count_failed_login(user, failed_logins)
         raise ApiError(Problem.INVALID_PASSWORD, "password is required")
     if user is None and accounts.user(username) is None and "unknown-user-accepted" in faults:
         return User(username, "", client.institution_id)
     if user is None:
         raise ApiError(Problem.INVALID_USER_CREDENTIALS)
     if not _same(password, user.password) and "password-not-checked" not in faults:
+        _count_failed_login(user, failed_logins)
         raise ApiError(Problem.INVALID_USER_CREDENTIALS)
     return user
+
+
+def _count_failed_login(user: User | None, failed_logins: FailedLogins | None) -> None:
+    # An unknown user (or one of another institution) has no account here to lock.
+    if user is not None and failed_logins is not None:
+        failed_logins.record(user.username)
 
 
 def _same(given: str, expected: str) -> bool:
@@ -295,11 +310,17 @@ def _plain_cc_request(request: GrantRequest) -> bool:
 
 def _password(request: GrantRequest) -> TokenBody:
     user = authenticate_user(
-        request.ctx.accounts, request.client, request.params, request.ctx.faults
+        request.ctx.accounts,
+        request.client,
+        request.params,
+        request.ctx.faults,
+        failed_logins=request.ctx.failed_logins,
     )
     granted = _request_scope(request)
     if request.fault("password-grant-broken"):
-        raise ApiError(Problem.INVALID_USER_CREDENTIALS)
+        # Not a refusal of the user's credentials: that would read, rightly, as a wrong
+        # configured password, and stop the run before it judged anything.
+        raise ApiError(Problem.FORBIDDEN)
     # D8: the password grant returns a refresh token.
     with_refresh = not request.fault("password-no-refresh-token")
     issued = request.ctx.store.issue(

@@ -20,6 +20,7 @@ from .accounts import Accounts, default_accounts
 from .app import create_app
 from .errors import Edition, check_edition
 from .listening import HOST, Listening
+from .logins import FailedLogins
 from .store import Clock
 
 _START_TIMEOUT = 10.0
@@ -66,9 +67,17 @@ class ReferenceServer(Listening):
         self.edition: Edition = check_edition(edition)
         self.app = create_app(self.accounts, self.edition, faults, clock)
         self.faults: frozenset[str] = self.app.state.reference.faults
+        # Held from the start: a caller may wrap `self.app` (to count requests, say), and
+        # the wrapper has no `state.reference`.
+        self._failed_logins: FailedLogins = self.app.state.reference.failed_logins
         self._requested_port = port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+
+    def failed_logins(self) -> dict[str, int]:
+        """Failed logins per username so far, as a lock-out counter would count them
+        (a copy; the definition: `conformance.reference.logins.FailedLogins`)."""
+        return self._failed_logins.counts()
 
     def start(self) -> Self:
         """Start serving and wait (at most ~10 s) until connections are accepted."""

@@ -174,14 +174,18 @@ def test_wrong_password_cap__generated_logins_of_the_configured_user_respect_it(
         examples=3, seed=8, username="userTest", wrong_password_cap=1, with_auth_codes=False
     ) as ctx:
         sent = _record(ctx)
-        attempts = ctx.wrong_password_attempts
+        # The server knows no userTest, so it refuses even logins with the configured
+        # password; those count against the cap too (they cannot be foreseen, only counted).
+        wrong = ctx.wrong_password_attempts - ctx.refused_logins
+        refused = ctx.refused_logins
     logins = [
         e
         for e in sent
         if dict(_form(e)).get("username") == "userTest"
         and dict(_form(e)).get("password") != ctx.settings.password
     ]
-    assert attempts == 1 and len(logins) == 1
+    assert refused > 0
+    assert wrong == len(logins) <= 1  # every wrong password sent was counted, within the cap
 
 
 @pytest.mark.parametrize(

@@ -965,7 +965,7 @@ PROBES: dict[str, tuple[Probe, object, object]] = {
     "password-grant-broken": (
         lambda api: _status_error(password(api)),
         (200, None),
-        (400, "invalid_grant"),
+        (403, "access_denied"),
     ),
     "code-exchange-broken": (
         lambda api: _status_error(exchange(api, fresh_code(api))),
