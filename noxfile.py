@@ -40,7 +40,7 @@ def spec(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmark side by side (suite, bare httpx loop, schemathesis CLI, xdist, 50 ms latency);
-    writes reports/benchmark.json and prints the README table, then 3 interleaved rounds of
+    writes reports/benchmark.json and prints the table of benchmarks/README.md, then 3 interleaved rounds of
     the measures the goals name (`nox -s bench -- --repeat N` for another number)."""
     session.install("-e", ".", "pytest-xdist>=3,<4")
     session.run("python", "benchmarks/bench.py", *(session.posargs or ["--repeat", "3"]))

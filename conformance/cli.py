@@ -133,14 +133,17 @@ def _run(args: argparse.Namespace) -> int:
     # before this one), the reports are closed files by then and stdout is flushed.
     atexit.register(gc.freeze)
     flags = {name: getattr(args, name) for name in FLAG_HELP}
+    notices: list[str] = []
     try:
-        settings = load_settings(flags, args.config, os.environ)
+        settings = load_settings(flags, args.config, os.environ, notices)
     except ConformanceError as error:
         if not _collect_only(args.pytest_args):
             from conformance.session import report_refused_settings
 
             report_refused_settings(report_dir_of(flags, args.config, os.environ), error)
         raise
+    for notice in notices:
+        print(f"note: {notice}", file=sys.stderr)
     return execute(settings, args.pytest_args)
 
 

@@ -1,27 +1,26 @@
 """The pytest plugin: `pytest --conformance-target URL` runs the suite against URL.
 
-Quiet by design (style.md 8): it only adds `--conformance-*` options and does nothing
-unless `--conformance-target` is given. `conformance run` registers `SuitePlugin`
-itself with a prepared `RunContext` (and the embedded reference when no target is set).
-Either way the run begins and finishes in `SuitePlugin`, through `conformance.session`,
-so both paths check, judge, report and exit alike.
+Quiet by design: it only adds `--conformance-*` options and does nothing unless
+`--conformance-target` is given. Installed, it is loaded by every pytest session in the
+environment, so at import time it needs only `conformance.settings` (the options' names
+and help); the engine (schemathesis, hypothesis, httpx: ~0.5 s) is imported in
+`pytest_configure`, and only for a conformance run.
+
+`conformance run` registers `SuitePlugin` (conformance/suite_plugin.py) itself with a
+prepared `RunContext` (and the embedded reference when no target is set). Either way the
+run begins and finishes in `SuitePlugin`, through `conformance.session`, so both paths
+check, judge, report and exit alike.
 """
 
 from __future__ import annotations
 
 import os
-import time
+import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conformance import session as run_session
 from conformance.errors import ConfigError, ConformanceError
-from conformance.reports.terminal import render_summary
-from conformance.results import EXIT_COULD_NOT_RUN, Outcome
-from conformance.run import Case, Progress, RunContext, cases
-from conformance.session import CLI_FLAGS, PYTEST_FLAGS, describe, report_refused_settings
 from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings, report_dir_of
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
@@ -52,11 +51,18 @@ def pytest_configure(config: pytest.Config) -> None:
         "conformance_target", None
     ):
         return
+    # Only a conformance run pays for the engine; see the module docstring.
+    from conformance.results import EXIT_COULD_NOT_RUN
+    from conformance.run import RunContext
+    from conformance.session import PYTEST_FLAGS, describe, report_refused_settings
+    from conformance.suite_plugin import SuitePlugin
+
     flags = {name: config.getoption(f"conformance_{name}") for name in FLAG_HELP}
     given = config.getoption("conformance_config")
     config_file = Path(given) if given else None
+    notices: list[str] = []
     try:
-        settings = load_settings(flags, config_file, os.environ)
+        settings = load_settings(flags, config_file, os.environ, notices)
         if settings.target is None:
             raise ConfigError(
                 "The pytest plugin runs against a real target; `conformance run --target "
@@ -70,115 +76,9 @@ def pytest_configure(config: pytest.Config) -> None:
             )
         # exit 2, as `conformance run` does; a UsageError would be pytest's 4
         pytest.exit(f"error: {describe(error, PYTEST_FLAGS)}", returncode=EXIT_COULD_NOT_RUN)
+    for notice in notices:
+        print(f"note: {describe(ConformanceError(notice), PYTEST_FLAGS)}", file=sys.stderr)
     context = RunContext(settings, settings.target)
     config.pluginmanager.register(SuitePlugin(context, PYTEST_FLAGS), PLUGIN_NAME)
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(SUITE_PATH)]  # the suite alone, not the caller's own tests
-
-
-def _progress_bar(reporter: Any, context: RunContext) -> Progress:
-    """A one-line bar redrawn in place on a terminal; silent when output is not a terminal."""
-    width = 30
-
-    def draw(done: int, total: int, name: str) -> None:
-        if not reporter.isatty():
-            return
-        filled = width * done // max(total, 1)
-        reporter.write(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} scenarios, "
-            f"{context.sender.requests_sent} requests  {name[:24]:<24}",
-            flush=True,
-        )
-        if done == total:
-            reporter.write("\n")
-
-    return draw
-
-
-class SuitePlugin:
-    """Feeds the suite module its cases; begins the run before the first test and
-    finishes it (verdict, reports, exit code) at the session's end.
-
-    `flags` is how the user's path spells options: `--` for `conformance run`,
-    `--conformance-` under pytest."""
-
-    def __init__(self, context: RunContext, flags: str = CLI_FLAGS) -> None:
-        self.context = context
-        self.flags = flags
-        self.header = run_session.run_header(context)
-        self._cases = cases(context.contract)
-        self.collect_only = False
-        self.error: ConformanceError | None = None
-        self.deselected: list[Case] = []
-        self.exit_status: int | None = None
-        self.final_header: dict[str, Any] | None = None
-        self.outcomes: list[Outcome] = []
-        self.bundle_path: Path | None = None
-
-    @pytest.fixture(scope="session")
-    def conformance_run(self) -> RunContext:
-        return self.context
-
-    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        if "requirement_case" in metafunc.fixturenames:
-            metafunc.parametrize("requirement_case", self._cases, ids=[c.id for c in self._cases])
-
-    def pytest_report_header(self) -> list[str]:
-        h = self.header
-        return [
-            f"conformance: target={h['target']} edition={h['edition']} "
-            f"token_path={h['token_path']} seed={h['seed']}"
-        ]
-
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        # Collecting only sends nothing and writes nothing, not even a preflight.
-        self.collect_only = bool(session.config.option.collectonly)
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
-        if self.collect_only:
-            return None
-        selected = [
-            item.callspec.params["requirement_case"]
-            for item in session.items
-            if hasattr(item, "callspec") and "requirement_case" in item.callspec.params
-        ]
-        chosen = {case.id for case in selected}
-        self.deselected = [case for case in self._cases if case.id not in chosen]
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        started = time.monotonic()
-        try:
-            run_session.begin(self.context)
-            # Only what the selected checks read is sent: a deselected check costs nothing.
-            names = {name for case in selected for name in self.context.scenarios_for(case)}
-            self.context.prepare(names, _progress_bar(reporter, self.context) if reporter else None)
-        except ConformanceError as error:
-            self.error = error
-            return True  # nothing is judged; the reports say why
-        if reporter is not None:
-            reporter.write_line(
-                f"sent {len(names)} scenarios, {self.context.sender.requests_sent} requests "
-                f"({self.context.generated_requests()} generated) in "
-                f"{time.monotonic() - started:.1f} s; judging"
-            )
-        return None
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.collect_only:
-            return
-        code, self.final_header, self.outcomes, self.bundle_path = run_session.finish(
-            self.context, self.header, self.error, self.deselected, self.flags
-        )
-        self.exit_status = session.exitstatus = code
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.collect_only or self.final_header is None:
-            return
-        terminalreporter.section("conformance summary")
-        terminalreporter.write_line(render_summary(self.outcomes, self.final_header))
-        if self.bundle_path is not None:
-            terminalreporter.write_line(f"Certification bundle: {self.bundle_path}")
-
-    def pytest_unconfigure(self) -> None:
-        self.context.close()

@@ -15,11 +15,12 @@ from typing import TextIO
 import pytest
 
 from conformance.errors import ConfigError
-from conformance.plugin import SUITE_DIR, SUITE_PATH, SuitePlugin
+from conformance.plugin import SUITE_DIR, SUITE_PATH
 from conformance.results import EXIT_COULD_NOT_RUN, EXIT_OK
 from conformance.run import AuthCodeSource, RunContext
 from conformance.session import report_refused_settings
 from conformance.settings import Settings
+from conformance.suite_plugin import SuitePlugin
 
 
 def repeat_command(settings: Settings, seed: int) -> str:
@@ -33,9 +34,11 @@ def repeat_command(settings: Settings, seed: int) -> str:
         parts.append(f"--token-path {settings.token_path}")
     if settings.strict:
         parts.append("--strict")
-    if settings.profile != "default":
-        parts.append(f"--profile {settings.profile}")
-    if settings.require_complete and settings.profile != "certification":
+    if settings.contract != Settings.contract:
+        parts.append(f"--contract {settings.contract}")
+    if settings.certification:
+        parts.append("--certification")
+    elif settings.require_complete:
         parts.append("--require-complete")
     parts.append(f"--seed {seed}")
     return " ".join(parts)

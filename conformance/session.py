@@ -56,6 +56,8 @@ def run_header(context: RunContext, **extra: Any) -> dict[str, Any]:
         "token_path": s.token_path,
         "edition": s.edition,
         "strict": s.strict,
+        "contract": s.contract,
+        "certification": s.certification,
         "profile": s.profile,
         "require_complete": s.require_complete,
         "seed": context.seed,
@@ -144,10 +146,10 @@ def clear_previous_reports(report_dir: Path) -> None:
 
 
 def check_profile(context: RunContext) -> None:
-    """The certification profile needs every role, accepts no waiver of a MUST, runs the
-    property-based phase, and can sign with the key it was given."""
+    """Certification needs every role, accepts no waiver of a MUST, runs the property-based
+    phase, and can sign with the key it was given."""
     settings = context.settings
-    if settings.profile != "certification":
+    if not settings.certification:
         return
     missing = {role: reason for role, reason in context.roles().items() if reason}
     if missing:
@@ -262,7 +264,7 @@ def finish(
         print(f"error: the reports could not be written: {exc}", file=sys.stderr)
         return max(code, 2), final, outcomes, None
     bundle = None
-    if settings.profile == "certification" and error is None:
+    if settings.certification and error is None:
         from conformance.bundle import write_bundle  # cryptography: this profile only
 
         bundle = write_bundle(

@@ -21,6 +21,8 @@ from conformance.contract import EDITIONS, RFC6749
 from conformance.errors import ConfigError
 
 ENV_PREFIX = "CONFORMANCE_"
+CONTRACTS = ("platform", RFC6749)
+# `--profile`, one release longer, as an alias of --contract and --certification.
 PROFILES = ("default", "certification", RFC6749)
 SECRET_SETTINGS = frozenset(
     {
@@ -36,7 +38,7 @@ INT_SETTINGS = frozenset(
 )
 FLOAT_SETTINGS = frozenset({"timeout", "rate_limit", "max_time", "run_timeout"})
 BOOL_SETTINGS = frozenset(
-    {"strict", "strict_typing", "insecure", "skip_properties", "require_complete"}
+    {"strict", "strict_typing", "insecure", "skip_properties", "require_complete", "certification"}
 )
 # `--target embedded` asks for the embedded reference by name (Settings.target None).
 EMBEDDED = "embedded"
@@ -74,7 +76,7 @@ class Settings:
     target: str | None = None
     token_path: str = "/oauth2/v1/token"
     revoke_path: str = "/oauth2/v1/revoke"  # "" turns revocation checks off (skipped)
-    edition: str = "1.3.1"  # with profile rfc6749 it is "rfc6749": RFC 6749 has one edition
+    edition: str = "1.3.1"  # with contract rfc6749 it is "rfc6749": RFC 6749 has one edition
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     institution_id: str | None = None
@@ -106,7 +108,11 @@ class Settings:
     skip_properties: bool = False
     # a MUST left unjudged (a role, a deselection, the budget) fails the run
     require_complete: bool = False
-    # "certification": every role, no MUST waivers, a bundle; "rfc6749": RFC 6749 alone
+    # the contract judged: the platform's, or RFC 6749 alone (any OAuth 2.0 server)
+    contract: str = "platform"
+    # every role, no MUST waivers, every MUST tested, a bundle
+    certification: bool = False
+    # given: an alias of the two above; after validation, their name in reports
     profile: str = "default"
     waivers: str | None = None  # TOML file of accepted deviations
     summary_md: str | None = None  # also write a Markdown summary here (CI job summaries)
@@ -154,11 +160,11 @@ FLAG_HELP: dict[str, str] = {
     "when no target and no credentials are configured)",
     "token_path": "path of the token endpoint (default /oauth2/v1/token)",
     "revoke_path": "path of the revocation endpoint; empty turns revocation checks off",
-    "edition": "contract edition: 1.3.1 (default) or 1.11.0 (profile rfc6749: rfc6749 only)",
+    "edition": "contract edition: 1.3.1 (default) or 1.11.0 (contract rfc6749: rfc6749 only)",
     "client_id": "the main client's id (its secret: CONFORMANCE_CLIENT_SECRET or the config file)",
     "institution_id": "the institutionId the client belongs to",
-    "scope": "rfc6749 profile: scope sent with client_credentials and password requests",
-    "redirect_uri": "rfc6749 profile: redirect_uri sent with each code (4.1.3), if codes need it",
+    "scope": "rfc6749 contract: scope sent with client_credentials and password requests",
+    "redirect_uri": "rfc6749 contract: redirect_uri sent with each code (4.1.3), if codes need it",
     "username": "the digital-banking user (password: CONFORMANCE_PASSWORD or the config file)",
     "report_dir": "where reports are written (default reports/)",
     "strict": "SHOULD failures fail the run too",
@@ -175,9 +181,12 @@ FLAG_HELP: dict[str, str] = {
     "max_time": "seconds the property-based phase may take (default 120)",
     "skip_properties": "run the scenario checks only, no property-based phase",
     "require_complete": "a MUST requirement left untested (missing role, deselected, budget) "
-    "fails the run (implied by the certification profile)",
-    "profile": "default, certification (every role required, no MUST waivers, a bundle), "
-    "or rfc6749 (any OAuth 2.0 token endpoint, judged by RFC 6749 alone)",
+    "fails the run (implied by --certification)",
+    "contract": "platform (default: the platform's contract) or rfc6749 (any OAuth 2.0 token "
+    "endpoint, judged by RFC 6749 alone)",
+    "certification": "certify: every role required, no MUST waivers, every MUST tested, a "
+    "signed bundle",
+    "profile": "deprecated alias: certification is --certification, rfc6749 is --contract rfc6749",
     "waivers": "TOML file of accepted deviations (requirement, reason, expires)",
     "summary_md": "also write a Markdown summary to this path (CI job summaries)",
     "signing_key": "PEM Ed25519 private key that signs the certification bundle",
@@ -275,17 +284,37 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     return found
 
 
-def validate(settings: Settings) -> Settings:
-    """Reject values no run could use, naming the setting to fix."""
-    if settings.profile not in PROFILES:
+def _resolve_profile(settings: Settings) -> Settings:
+    """The alias `profile` turned into `contract` and `certification`, and then the name
+    of the two together, which reports show."""
+    given = settings.profile.split()  # also the name it gives back: "rfc6749 certification"
+    if not given or any(name not in PROFILES for name in given):
         raise ConfigError(
             f"Unknown profile {settings.profile!r}{_suggest(settings.profile, PROFILES)}\n\n"
-            f"Expected: one of {', '.join(PROFILES)}. Set {_describe('profile')}.",
+            f"Expected: one of {', '.join(PROFILES)}. Better: --contract and --certification.",
             setting="profile",
         )
-    if settings.profile == "certification":
+    if settings.contract not in CONTRACTS:
+        raise ConfigError(
+            f"Unknown contract {settings.contract!r}{_suggest(settings.contract, CONTRACTS)}"
+            f"\n\nExpected: one of {', '.join(CONTRACTS)}. Set {_describe('contract')}.",
+            setting="contract",
+        )
+    if "certification" in given:
+        settings = replace(settings, certification=True)
+    if RFC6749 in given:
+        settings = replace(settings, contract=RFC6749)
+    names = [RFC6749] if settings.contract == RFC6749 else []
+    names += ["certification"] if settings.certification else []
+    return replace(settings, profile=" ".join(names) or "default")
+
+
+def validate(settings: Settings) -> Settings:
+    """Reject values no run could use, naming the setting to fix."""
+    settings = _resolve_profile(settings)
+    if settings.certification:
         settings = replace(settings, require_complete=True)  # a certificate covers every MUST
-    if settings.profile == RFC6749:
+    if settings.contract == RFC6749:
         return _validate_rfc6749(settings)
     if settings.edition not in EDITIONS:
         raise ConfigError(
@@ -303,7 +332,7 @@ def _validate_rfc6749(settings: Settings) -> Settings:
     """RFC 6749 alone: one edition, only the client is required (the user is a role)."""
     if settings.edition not in (RFC6749, Settings.edition):
         raise ConfigError(
-            f"The rfc6749 profile has one edition, rfc6749; got edition {settings.edition!r}.\n\n"
+            f"The rfc6749 contract has one edition, rfc6749; got edition {settings.edition!r}.\n\n"
             f"Drop {_describe('edition')}.",
             setting="edition",
         )
@@ -361,8 +390,10 @@ def load_settings(
     flags: Mapping[str, Any] | None = None,
     config_path: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    notices: list[str] | None = None,
 ) -> Settings:
-    """Merge the three sources (flags > file > environment > defaults) and validate."""
+    """Merge the three sources (flags > file > environment > defaults) and validate.
+    `notices` hears what the user should change although it still works."""
     merged: dict[str, Any] = read_environment(os.environ if environ is None else environ)
     if config_path is not None:
         merged.update(read_config_file(config_path))
@@ -371,6 +402,15 @@ def load_settings(
         if key not in SETTING_NAMES:
             raise ConfigError(f"Unknown setting {key!r}{_suggest(key, SETTING_NAMES)}", setting=key)
     values = {k: _coerce(k, v) for k, v in merged.items()}
+    if "profile" in values and notices is not None:
+        notices.append(
+            f"profile {values['profile']!r} is an alias kept for one release: use "
+            + {
+                "certification": "--certification (CONFORMANCE_CERTIFICATION=1)",
+                RFC6749: "--contract rfc6749 (CONFORMANCE_CONTRACT=rfc6749)",
+            }.get(values["profile"], "no option (the default)")
+            + "."
+        )
     _choose_target(values)
     return validate(replace(Settings(), **values))
 

@@ -1,4 +1,4 @@
-"""`--profile certification` end to end: every role, a signed bundle, `bundle verify`."""
+"""`--certification` end to end: every role, a signed bundle, `bundle verify`."""
 
 from __future__ import annotations
 
@@ -49,8 +49,7 @@ def signed_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path,
     )
     done = cli(
         "run",
-        "--profile",
-        "certification",
+        "--certification",
         "--examples",
         "10",
         "--report-dir",
@@ -111,8 +110,7 @@ def test_certification__a_missing_role_is_a_configuration_error(tmp_path: Path) 
             "run",
             "--target",
             server.url,
-            "--profile",
-            "certification",
+            "--certification",
             "--report-dir",
             str(tmp_path),
             env=env,
@@ -129,8 +127,7 @@ def test_certification__a_waiver_of_a_must_is_refused(tmp_path: Path) -> None:
     )
     done = cli(
         "run",
-        "--profile",
-        "certification",
+        "--certification",
         "--waivers",
         str(waivers),
         "--report-dir",

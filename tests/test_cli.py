@@ -79,7 +79,11 @@ def test_run__rfc6749_profile_on_the_embedded_reference_passes_with_valid_report
     done = conformance("run", "--profile", "rfc6749", "--report-dir", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "(edition rfc6749, profile rfc6749)" in done.stdout
-    assert "Repeat this run with: conformance run --profile rfc6749 --seed " in done.stdout
+    # --profile rfc6749 still works, one release longer, and says what replaces it
+    assert "note: profile 'rfc6749' is an alias kept for one release: use --contract" in (
+        done.stderr
+    )
+    assert "Repeat this run with: conformance run --contract rfc6749 --seed " in done.stdout
     document = json.loads((tmp_path / "results.json").read_text())
     jsonschema.validate(document, results_schema())  # edition rfc6749 and level MAY included
     levels = {o["requirement_id"]: o["level"] for o in document["results"]}
@@ -94,7 +98,7 @@ def test_run__rfc6749_profile_against_a_target_needs_only_the_client() -> None:
         main = accounts.clients[0]
         done = conformance(
             "run",
-            "--profile",
+            "--contract",
             "rfc6749",
             "--target",
             server.url,

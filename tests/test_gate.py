@@ -380,8 +380,7 @@ def test_pytest_path__the_certification_gate_holds_and_writes_no_bundle(tmp_path
         done = run(
             "--conformance-target",
             server.url,
-            "--conformance-profile",
-            "certification",
+            "--conformance-certification",
             env=minimal_env(**MAIN),
             cwd=tmp_path,
             pytest_path=True,

@@ -1,4 +1,5 @@
-"""The README stays true: its commands are the ones CI runs and the CLI offers."""
+"""The README stays true: its commands are the ones CI runs and the CLI offers, and the
+documents it points to exist and stay current."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from conformance.settings import ENV_PREFIX, FLAG_HELP, SETTING_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+SPEC_DIFF = ROOT / "docs" / "spec-diff.md"
+# The project's own documents: each must stand alone, without a sibling checkout.
+DOCUMENTS = [
+    ROOT / "README.md",
+    ROOT / "ARCHITECTURE.md",
+    ROOT / "benchmarks" / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+]
 
 
 def _commands() -> list[str]:
@@ -46,12 +55,26 @@ def test_readme__documents_every_flag_and_environment_variable() -> None:
             assert documented, variable
 
 
+def test_readme__every_relative_link_names_a_file_of_the_project() -> None:
+    for document in DOCUMENTS:
+        text = document.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text):
+            if "://" not in target:
+                assert (document.parent / target).exists(), f"{document.name}: {target}"
+
+
+def test_readme__no_document_points_outside_the_project() -> None:
+    for document in DOCUMENTS:
+        assert "../shared" not in document.read_text(encoding="utf-8"), document.name
+
+
+# The platform's documents, where a checkout of the shared material sits beside this one.
 VENDOR = ROOT.parent / "shared" / "vendor"
 
 
 @pytest.mark.skipif(not VENDOR.is_dir(), reason=f"the platform's documents are not at {VENDOR}")
 @pytest.mark.parametrize("edition", ["1.3.1", "1.11.0"])
-def test_readme__spec_diff_output_is_current(edition: str) -> None:
+def test_docs__spec_diff_output_is_current(edition: str) -> None:
     from conformance.contract import load_contract
     from conformance.openapi import build_openapi
     from conformance.spec_diff import diff_documents, load_document, render_diff
@@ -60,8 +83,9 @@ def test_readme__spec_diff_output_is_current(edition: str) -> None:
     fresh = render_diff(diff_documents(build_openapi(load_contract(), edition), vendor)).rstrip(
         "\n"
     )
-    shown = re.search(
-        rf"<!-- spec-diff {re.escape(edition)} -->\n```text\n(.*?)\n```", README, re.S
+    page = SPEC_DIFF.read_text(encoding="utf-8")
+    shown = re.search(rf"<!-- spec-diff {re.escape(edition)} -->\n```text\n(.*?)\n```", page, re.S)
+    assert shown is not None, f"docs/spec-diff.md lacks the spec-diff {edition} markers"
+    assert shown.group(1) == fresh, (
+        "docs/spec-diff.md is stale: paste the output of conformance spec diff"
     )
-    assert shown is not None
-    assert shown.group(1) == fresh, "README is stale: paste the output of conformance spec diff"

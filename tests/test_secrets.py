@@ -68,8 +68,7 @@ def test_run__no_secret_in_any_report_or_output(tmp_path: Path) -> None:
                 str(tmp_path / "reports"),
                 "--examples",  # the generated phase runs too (its evidence is scanned), briefly
                 "10",
-                "--profile",  # so the certification bundle is written, and scanned too
-                "certification",
+                "--certification",  # so the bundle is written, and scanned too
             ],
             capture_output=True,
             text=True,
@@ -143,7 +142,7 @@ def test_rfc6749_profile__no_secret_in_any_report_or_output(tmp_path: Path) -> N
             f"{sys.executable} -m conformance.reference.authorize {server.url}"
         )
         done = subprocess.run(
-            [sys.executable, "-m", "conformance.cli", "run", "--profile", "rfc6749"]
+            [sys.executable, "-m", "conformance.cli", "run", "--contract", "rfc6749"]
             + ["--target", server.url, "--report-dir", str(tmp_path)],
             capture_output=True,
             text=True,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import ConfigError, Skipped
-from conformance.settings import Settings, load_settings
+from conformance.settings import Settings, load_settings, validate
 from tests.fixtures.targets import reference_context
 
 CREDENTIALS = {
@@ -171,7 +171,7 @@ def _recorded(context, name):  # type: ignore[no-untyped-def]
 
 def test_rfc6749_profile__its_own_edition_and_only_the_client_required(tmp_path: Path) -> None:
     environ = {"CONFORMANCE_CLIENT_ID": "c", "CONFORMANCE_CLIENT_SECRET": "s"}
-    settings = load_settings({"target": "http://oauth.test", "profile": "rfc6749"}, None, environ)
+    settings = load_settings({"target": "http://oauth.test", "contract": "rfc6749"}, None, environ)
     assert settings.edition == "rfc6749"
     assert not settings.platform
     assert settings.roles()["user"] == "needs CONFORMANCE_USERNAME and CONFORMANCE_PASSWORD"
@@ -182,14 +182,59 @@ def test_rfc6749_profile__its_own_edition_and_only_the_client_required(tmp_path:
 
 def test_rfc6749_profile__a_platform_edition_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as raised:
-        load_settings({"profile": "rfc6749", "edition": "1.11.0"}, None, {})
+        load_settings({"contract": "rfc6749", "edition": "1.11.0"}, None, {})
     assert raised.value.setting == "edition"
     assert "rfc6749" in str(raised.value)
 
 
 def test_scope__flag_file_and_environment(tmp_path: Path) -> None:
     config = tmp_path / "conformance.toml"
-    config.write_text('profile = "rfc6749"\nscope = "read write"\n')
+    config.write_text('contract = "rfc6749"\nscope = "read write"\n')
     assert load_settings({}, config, {}).scope == "read write"
     assert load_settings({}, None, {"CONFORMANCE_SCOPE": "profile"}).scope == "profile"
     assert load_settings({"scope": "email"}, config, {"CONFORMANCE_SCOPE": "x"}).scope == "email"
+
+
+@pytest.mark.parametrize(
+    ("given", "contract", "certification", "name"),
+    [
+        ({}, "platform", False, "default"),
+        ({"contract": "rfc6749"}, "rfc6749", False, "rfc6749"),
+        ({"certification": True}, "platform", True, "certification"),
+        ({"contract": "rfc6749", "certification": True}, "rfc6749", True, "rfc6749 certification"),
+    ],
+)
+def test_contract_and_certification__two_settings_and_the_name_reports_show(
+    given: dict[str, object], contract: str, certification: bool, name: str
+) -> None:
+    settings = load_settings(given, None, {})
+    assert (settings.contract, settings.certification, settings.profile) == (
+        contract,
+        certification,
+        name,
+    )
+    assert settings.require_complete is certification  # a certificate covers every MUST
+    assert validate(settings) == settings  # the name given back is valid as given
+
+
+@pytest.mark.parametrize(
+    ("profile", "contract", "certification", "replacement"),
+    [
+        ("rfc6749", "rfc6749", False, "--contract rfc6749"),
+        ("certification", "platform", True, "--certification"),
+    ],
+)
+def test_profile__an_alias_for_one_release_with_a_notice(
+    profile: str, contract: str, certification: bool, replacement: str
+) -> None:
+    notices: list[str] = []
+    settings = load_settings({}, None, {"CONFORMANCE_PROFILE": profile}, notices)
+    assert (settings.contract, settings.certification) == (contract, certification)
+    assert len(notices) == 1 and replacement in notices[0]
+    assert load_settings({"contract": contract}, None, {}, notices := []) and notices == []
+
+
+def test_contract__unknown_suggests_the_closest() -> None:
+    with pytest.raises(ConfigError, match="did you mean 'rfc6749'") as raised:
+        load_settings({"contract": "rfc6794"}, None, {})
+    assert raised.value.setting == "contract"

@@ -3,7 +3,7 @@
 In a thread (`ReferenceServer`), the reference shares the suite's interpreter lock, so
 every answer it computes is time the suite cannot spend generating or judging; the
 pipelined properties could not overlap their sends with the next case. In a process of
-its own it answers on the other core, as any real target would (README, Performance).
+its own it answers on the other core, as any real target would (benchmarks/README.md).
 
 The child serves the default accounts on a free loopback port, writes that port on its
 stdout, and stops when its stdin closes: when asked (`request_stop`), or when the parent

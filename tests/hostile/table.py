@@ -1,7 +1,8 @@
 """The hostile-target cases as data: what the target does, what the suite does, the bound.
 
-The tests in this package are parametrized from `CASES`, and the README's table is this
-module's output (`python -m tests.hostile.table`); `test_table.py` keeps the two equal.
+The tests in this package are parametrized from `CASES`, and the table of
+docs/hostile-targets.md is this module's output (`python -m tests.hostile.table`);
+`test_table.py` keeps the two equal.
 """
 
 from __future__ import annotations
@@ -364,7 +365,7 @@ def _cell(text: str) -> str:
 
 
 def render_table() -> str:
-    """The README table: one row per case."""
+    """The table of docs/hostile-targets.md: one row per case."""
     lines = [
         "Each case is one run of `conformance run --target URL --timeout T --run-timeout R "
         "--skip-properties` (plus the flags named) against a small raw-socket server in "

@@ -1,16 +1,18 @@
-"""The README's hostile-target table is generated from the cases the tests run."""
+"""The hostile-target table (docs/hostile-targets.md) is generated from the cases the tests run."""
 
 from __future__ import annotations
 
 from tests.hostile.server import BEHAVIOURS
 from tests.hostile.table import CASES, render_table
-from tests.readme_tables import printed_by, readme_section
+from tests.readme_tables import document_section, printed_by
+
+DOCUMENT = "docs/hostile-targets.md"
 
 
-def test_readme_section_is_the_generated_table() -> None:
-    shown = readme_section("hostile-table")
-    assert shown is not None, "README lacks the hostile-table markers"
-    assert shown == render_table(), "README is stale: paste python -m tests.hostile.table"
+def test_docs_table__is_the_generated_table() -> None:
+    shown = document_section(DOCUMENT, "hostile-table")
+    assert shown is not None, f"{DOCUMENT} lacks the hostile-table markers"
+    assert shown == render_table(), f"{DOCUMENT} is stale: paste python -m tests.hostile.table"
 
 
 def test_the_table_module_prints_the_table() -> None:

@@ -60,7 +60,7 @@ def run_rfc6749(
     variables the way a user would.
     """
     environ = {f"CONFORMANCE_{name.upper()}": value for name, value in secrets.items()}
-    flags = {"target": base_url, "profile": "rfc6749", "skip_properties": True, **settings}
+    flags = {"target": base_url, "contract": "rfc6749", "skip_properties": True, **settings}
     context = RunContext(load_settings(flags, environ=environ), base_url, auth_code_source)
     try:
         return {outcome.case_id: outcome.outcome for outcome in context.judge_all()}

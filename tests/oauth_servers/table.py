@@ -1,4 +1,4 @@
-"""The independent servers tried, and the README's requirement-by-requirement table.
+"""The independent servers tried, and docs/oauth-servers.md's requirement-by-requirement table.
 
 The verdicts come from each server module's `EXPECTED` (worked out from RFC 6749 and by
 probing the server by hand); `test_servers.py` asserts the suite gives exactly those, so
@@ -16,7 +16,7 @@ from tests.oauth_servers import authlib_server, dot_server
 
 @dataclass(frozen=True)
 class Server:
-    name: str  # as the README names it (versions: the test extra's pins in pyproject.toml)
+    name: str  # as docs/oauth-servers.md names it (versions: the test extra's pins)
     module: ModuleType  # create_app(), SETTINGS, SECRETS, fetch_code(url), EXPECTED
 
 

@@ -10,9 +10,10 @@ import pytest
 
 from tests.oauth_servers.harness import run_rfc6749, serve_wsgi
 from tests.oauth_servers.table import SERVERS, Server, case_ids, render_table
-from tests.readme_tables import printed_by, readme_section
+from tests.readme_tables import document_section, printed_by
 
 BY_NAME = {server.name: server for server in SERVERS}
+DOCUMENT = "docs/oauth-servers.md"
 
 
 @pytest.mark.parametrize("name", BY_NAME)
@@ -43,10 +44,12 @@ def test_server__the_suite_gives_the_verdicts_worked_out_by_hand(name: str) -> N
     assert actual == expected, "\n".join(mismatches)
 
 
-def test_readme__shows_the_generated_table() -> None:
-    shown = readme_section("oauth-servers-table")
-    assert shown is not None, "README lacks the oauth-servers-table markers"
-    assert shown == render_table(), "README is stale: paste python -m tests.oauth_servers.table"
+def test_docs__show_the_generated_table() -> None:
+    shown = document_section(DOCUMENT, "oauth-servers-table")
+    assert shown is not None, f"{DOCUMENT} lacks the oauth-servers-table markers"
+    assert shown == render_table(), (
+        f"{DOCUMENT} is stale: paste python -m tests.oauth_servers.table"
+    )
 
 
 def test_table_module__prints_the_table() -> None:
