@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import atexit
-import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -126,12 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from conformance.runner import execute
+    from conformance.tuning import freeze_at_exit
 
-    # The interpreter's shutdown collects garbage over the whole heap several times
-    # (~0.2-0.3 s with schemathesis and hypothesis loaded); frozen, the objects are left
-    # to the exit. atexit handlers still run first (LIFO, so those registered later run
-    # before this one), the reports are closed files by then and stdout is flushed.
-    atexit.register(gc.freeze)
+    freeze_at_exit()
     flags = {name: getattr(args, name) for name in FLAG_HELP}
     notices: list[str] = []
     try:

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import conformance.properties  # noqa: F401 - importing registers the generated scenarios
-import conformance.scenarios_rfc6749  # noqa: F401 - and the rfc6749 profile's
 from conformance.checks import ALL, CHECKS, CheckContext
 from conformance.contract import RFC6749, Contract, Requirement, contract_for
 from conformance.errors import ConfigError, ConformanceError, Failure, Skipped
@@ -145,7 +144,7 @@ class RunContext:
         self._scenario_locks = {name: threading.Lock() for name in SCENARIOS}
         # What a check of "every exchange" reads: the scenarios of this run's contract.
         family = "platform" if settings.platform else RFC6749
-        self.contract_scenarios = tuple(n for n, s in SCENARIOS.items() if s.contract == family)
+        self.contract_scenarios = tuple(n for n, s in SCENARIOS.items() if family in s.contracts)
         self._recorded: dict[str, list[Exchange] | BaseException] = {}
         # Logins of the configured user that may count as failed ones at the target: wrong
         # passwords sent (within the cap) and logins with the configured one it refused.
@@ -273,7 +272,7 @@ class RunContext:
         must not be tried again and again against the user's lock-out counter."""
         family = "platform" if self.settings.platform else RFC6749
         firsts = sorted(
-            (s for s in SCENARIOS.values() if s.contract == family and s.preflight),
+            (s for s in SCENARIOS.values() if family in s.contracts and s.preflight),
             key=lambda s: s.preflight != "client",
         )
         for scenario in firsts:

@@ -5,10 +5,8 @@
 
 from __future__ import annotations
 
-import gc
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -21,6 +19,7 @@ from conformance.run import AuthCodeSource, RunContext
 from conformance.session import report_refused_settings
 from conformance.settings import Settings
 from conformance.suite_plugin import SuitePlugin
+from conformance.tuning import CollectOnce, frozen_heap, quick_pytest_args
 
 
 def repeat_command(settings: Settings, seed: int) -> str:
@@ -59,12 +58,12 @@ def run_suite(
     nothing is sent to the target after it."""
     context = RunContext(settings, base_url, auth_code_source)
     plugin = SuitePlugin(context)
-    plugins: list[object] = [plugin, _CollectOnce()]
+    plugins: list[object] = [plugin, CollectOnce()]
     if judged is not None:
         plugins.append(_Judged(judged))
     try:
         print(f"Repeat this run with: {repeat_command(settings, context.seed)}", file=out)
-        with _frozen_heap():
+        with frozen_heap():
             status = pytest.main(_pytest_args(pytest_args), plugins=plugins)
     finally:
         context.close()
@@ -83,69 +82,19 @@ def run_suite(
     return plugin.exit_status
 
 
-# Plugins that pytest auto-loads because their distributions are installed next to the
-# suite (its dependencies, the test extras), and that the suite's one test module never
-# uses: loading them was most of pytest's start (0.5-0.9 s of it, now ~0.03 s), and
-# schemathesis' xdist reporter (registered when both are present) imported its HTML and
-# JUnit writers at every session's end. `-- -p NAME` after the run's flags loads one again.
-UNUSED_PLUGINS = ("anyio", "platformdirs", "respx", "schemathesis", "xdist", "xdist.looponfail")
-
-
 def _pytest_args(extra: Sequence[str]) -> list[str]:
+    """The suite module alone, with its own configuration, not the caller's."""
     return [
         str(SUITE_PATH),
         "-c",
         str(SUITE_DIR / "suite.ini"),
         "--rootdir",
         str(SUITE_DIR),
-        "-p",
-        "no:cacheprovider",
         "-q",
         "-rN",
-        *(arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")),
-        # The suite module asserts nothing (it judges through pytest.fail and skip), but
-        # rewriting marks every module of every pytest-plugin distribution, so each
-        # schemathesis module the property phase imports lazily was parsed and rewritten
-        # too: 0.7 s a run (1.4 s with the plugins above) wherever rewritten bytecode is
-        # not cached (PYTHONDONTWRITEBYTECODE, a read-only install, the first run).
-        # Verdicts and reports do not depend on it.
-        "--assert=plain",
-        # plugins imported before this in-process run cannot be rewritten; that is expected
-        "-W",
-        "ignore::pytest.PytestAssertRewriteWarning",
+        *quick_pytest_args(),
         *extra,
     ]
-
-
-@contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """Keeps the objects alive now (modules, settings, the context) out of the garbage
-    collector's full sweeps while the suite runs, and hands them back afterwards.
-
-    They live as long as the run, yet every full collection walked them again: the
-    property phase triggers about ten, ~0.1 s each. Frozen objects are only skipped by
-    the collector; reference counting frees them as before, and what becomes garbage
-    among them is collected once `gc.unfreeze` returns them."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-class _CollectOnce:
-    """Makes pytest's closing garbage sweeps cheap without skipping them.
-
-    At the end of a session pytest's unraisable-exception plugin runs gc.collect() five
-    times, each a walk over the whole heap (schemathesis, hypothesis, every recorded
-    exchange): ~0.5 s. One collection here, while pytest's hook still reports what it
-    finds, then freezing the survivors (alive, so not garbage) leaves those five sweeps
-    only what is made afterwards; `_frozen_heap` unfreezes them when pytest returns."""
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_unconfigure(self) -> None:
-        gc.collect()
-        gc.freeze()
 
 
 class _Judged:

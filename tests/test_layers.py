@@ -33,9 +33,9 @@ ALLOWED: dict[str, frozenset[str]] = {
         "redact": {"exchange"},
         "sender": {"errors", "exchange", "redact", "settings"},
         "preflight": {"errors", "exchange", "sender", "settings"},
-        "scenarios": {"exchange", "sender", "settings"},
-        "scenarios_rfc6749": {"contract", "errors", "exchange", "scenarios", "settings"},
-        "checks": {"contract", "errors", "exchange"},
+        "vocabulary": set(),
+        "scenarios": {"contract", "errors", "exchange", "sender", "settings", "vocabulary"},
+        "checks": {"contract", "errors", "exchange", "vocabulary"},
         "properties": {
             "checks",  # our checks run inside schemathesis
             "contract",
@@ -57,7 +57,6 @@ ALLOWED: dict[str, frozenset[str]] = {
             "redact",
             "results",
             "scenarios",
-            "scenarios_rfc6749",
             "sender",
             "settings",
             "waivers",
@@ -84,6 +83,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "suite": {"results", "run"},
         "plugin": {"errors", "settings"},
         "embedded": {"errors", "reference", "settings"},
+        "tuning": set(),
         "runner": {
             "embedded",
             "errors",
@@ -93,6 +93,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "session",
             "settings",
             "suite_plugin",
+            "tuning",
         },
         "cli": {
             "bundle",
@@ -105,6 +106,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "session",
             "settings",
             "spec_diff",
+            "tuning",
         },
         "reference": set(),
     }.items()
@@ -114,7 +116,6 @@ ALLOWED: dict[str, frozenset[str]] = {
 # time the engine hands scenarios its `RunContext`, and they never import it back.
 TYPES_ONLY: dict[str, frozenset[str]] = {
     "scenarios": frozenset({"run"}),
-    "scenarios_rfc6749": frozenset({"run"}),
     "properties": frozenset({"run"}),
 }
 
@@ -136,13 +137,7 @@ THIRD_PARTY: dict[str, frozenset[str]] = {
 
 # Imports that break the table today and are tolerated until their removal, keyed by
 # (file, layer imported). Not a place for new ones: change the table, or the code.
-KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        # The rfc6749 checks take UNKNOWN_SCOPE and EXTRA_SCOPE from the scenarios that
-        # send them; removed by the engine refactor.
-        ("conformance/checks/rfc6749.py", "scenarios_rfc6749"),
-    }
-)
+KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset()
 
 TOP, FUNCTION, TYPES = "at module level", "inside a function", "under if TYPE_CHECKING"
 

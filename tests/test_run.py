@@ -18,9 +18,9 @@ from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 from conformance.contract import load_contract
 from conformance.exchange import Exchange
 from conformance.run import Case, RunContext, _private_hypothesis_home
-from conformance.runner import _frozen_heap
 from conformance.scenarios import SCENARIOS, Scenario
 from conformance.settings import Settings
+from conformance.tuning import frozen_heap as _frozen_heap
 
 BASE = "https://target.test"
 

@@ -1,20 +1,29 @@
 """Checks: pure functions over recorded exchanges, one per requirement id.
 
-Grouped by area: `correlation` (transactionId), `rejections` (requests the target must
-refuse), `grants` (the grants, revocation, lifecycles), `responses` (response shape,
-error bodies, rules over the whole run). Importing this package registers them all.
+One set of checks serves both contracts, the platform's (specs/contract.toml) and RFC
+6749's (specs/rfc6749.toml): a rule they share is one function registered under each
+contract's requirement id, and what differs between them is data read from the
+`CheckContext` (its contract, edition, `family`). Grouped by topic: `success` (what a
+valid request gets), `lifecycle` (refresh, rotation, revocation), `refusals` (what the
+target must refuse), `client_auth`, `responses` (token response shape, rules over every
+answer), `caching`, `error_bodies`, `correlation` (transactionId), `generated` and
+`schema` (what only the property-based phase gives to judge). Importing this package
+registers them all.
 """
 
 from __future__ import annotations
 
 from conformance.checks import (  # noqa: F401 - importing registers the checks
+    caching,
+    client_auth,
     correlation,
+    error_bodies,
     generated,
-    grants,
-    rejections,
+    lifecycle,
+    refusals,
     responses,
-    rfc6749,
     schema,
+    success,
 )
 from conformance.checks._registry import ALL, CHECKS, Check, CheckContext, check, register
 

@@ -11,9 +11,10 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from conformance.contract import Contract
+from conformance.contract import RFC6749, Contract
 from conformance.errors import Failure, Skipped
 from conformance.exchange import Exchange, RecordedResponse
+from conformance.vocabulary import PLATFORM
 
 ALL = ("*",)
 
@@ -27,6 +28,16 @@ class CheckContext:
     contract: Contract
     secrets: tuple[str, ...] = field(default=(), repr=False)
     strict_typing: bool = False
+
+    @property
+    def family(self) -> str:
+        """The contract judged: "rfc6749" (RFC 6749 alone) or "platform" (its editions)."""
+        return RFC6749 if self.edition == RFC6749 else PLATFORM
+
+    def named(self, platform_id: str, rfc6749_id: str) -> str:
+        """Of a rule's two requirement ids, the one of the contract judged (for a reason
+        that points at another requirement)."""
+        return rfc6749_id if self.family == RFC6749 else platform_id
 
     def fail(
         self, title: str, expected: str, received: str, exchange: Exchange | None = None
@@ -59,7 +70,8 @@ def register(requirement_id: str, function: CheckFunction, uses: Sequence[str]) 
 
 
 def check(requirement_id: str, *, uses: Sequence[str]) -> Callable[[CheckFunction], CheckFunction]:
-    """Decorator form of `register`."""
+    """Decorator form of `register`. A rule both contracts share is one function with a
+    decorator per contract's requirement id."""
 
     def decorate(function: CheckFunction) -> CheckFunction:
         register(requirement_id, function, uses)
@@ -81,6 +93,37 @@ def require_any(exchanges: Sequence[Exchange], reason: str) -> Sequence[Exchange
     if not exchanges:
         raise Skipped(reason)
     return exchanges
+
+
+def ensure_each(
+    exchanges: Sequence[Exchange],
+    ctx: CheckContext,
+    problem: Callable[[Exchange], str | None],
+    *,
+    unjudged: str,
+    title: str,
+    expected: str,
+) -> None:
+    """No exchange has a `problem`: the first that has one fails, `problem: outcome` as
+    what was received; Skipped(`unjudged`) when there are none."""
+    for exchange in require_any(exchanges, unjudged):
+        found = problem(exchange)
+        if found:
+            raise ctx.fail(title, expected, f"{found}: {outcome(exchange)}", exchange=exchange)
+
+
+def token_answers(exchanges: Sequence[Exchange], ctx: CheckContext) -> list[Exchange]:
+    """The answers a contract's rules on token responses speak of: under RFC 6749 every
+    answer holding a token (5.1); on the platform every 200 to a token request."""
+    if ctx.family == RFC6749:
+        return [e for e in exchanges if e.issued_token()]
+    return [e for e in exchanges if e.is_success()]
+
+
+def error_of(exchange: Exchange) -> str | None:
+    """The `error` member (RFC 6749 5.2) of a JSON object answer, when it is a string."""
+    value = (exchange.body_object() or {}).get("error")
+    return value if isinstance(value, str) else None
 
 
 def outcome(exchange: Exchange) -> str:

@@ -59,8 +59,8 @@ PASSWORD_PERMUTATIONS = 3
 # (form, send options, expects) of the echo property's kinds of request: D2 holds
 # whatever the status, so a 200, a 401 and a 400.
 _ECHO_KINDS: dict[str, tuple[dict[str, str], dict[str, Any], str | None]] = {
-    "token": (cc_form(), {"grant": CC}, None),
-    "no-auth": (cc_form(), {"grant": CC, "auth": None}, "AUTH-MISSING"),
+    "token": ({"grant_type": CC}, {"grant": CC}, None),
+    "no-auth": ({"grant_type": CC}, {"grant": CC, "auth": None}, "AUTH-MISSING"),
     "unsupported-grant": ({"grant_type": "implicit"}, {}, "GRANT-UNSUPPORTED"),
 }
 
@@ -102,7 +102,7 @@ def prop_txid_concurrent(ctx: RunContext) -> list[Exchange]:
         taken = [rec.take(txid) for txid in batch]  # here, in the order drawn
         with ThreadPoolExecutor(max_workers=len(taken)) as pool:
             futures = [
-                pool.submit(rec.call, f"batch-{batches}-{i}", txid, form=cc_form(), grant=CC)
+                pool.submit(rec.call, f"batch-{batches}-{i}", txid, form=cc_form(ctx), grant=CC)
                 for i, txid in enumerate(taken)
             ]
             # Recorded in the order sent, not answered, so a replay records the same list.
@@ -122,7 +122,7 @@ def prop_txid_case(ctx: RunContext) -> list[Exchange]:
     @given(name=header_casings(TRANSACTION_ID), txid=rec.transaction_ids())
     def cased(name: str, txid: str) -> None:
         if rec.active():
-            rec.submit(name, txid, name=name, form=cc_form(), grant=CC)
+            rec.submit(name, txid, name=name, form=cc_form(ctx), grant=CC)
 
     run_property(rec, cased, ctx.settings.examples, workers_for(ctx.settings.concurrency))
     return rec.exchanges
@@ -148,7 +148,7 @@ def prop_txid_invalid(ctx: RunContext) -> list[Exchange]:
         if not rec.active():
             return
         if h11_sendable(value):
-            rec.submit("invalid", value, form=cc_form(), grant=CC, expects="TXID-FORMAT")
+            rec.submit("invalid", value, form=cc_form(ctx), grant=CC, expects="TXID-FORMAT")
         elif raw and raw_sent < RAW_CAP:
             raw_sent += 1
             rec.submit_raw("raw", value)
@@ -168,7 +168,7 @@ def prop_scopes(ctx: RunContext) -> list[Exchange]:
         value, unknown = scopes
         if rec.active():
             label = "unknown-scope" if unknown else "scopes"
-            rec.submit(label, txid, form={**cc_form(), "scopes": value}, grant=CC)
+            rec.submit(label, txid, form={**cc_form(ctx), "scopes": value}, grant=CC)
 
     run_property(rec, scoped, ctx.settings.examples, workers_for(ctx.settings.concurrency))
     return rec.exchanges
@@ -186,7 +186,7 @@ def prop_param_order(ctx: RunContext) -> list[Exchange]:
     @given(txid=rec.transaction_ids(), shape=form_shapes())
     def ordered(txid: str, shape: FormShape) -> None:
         nonlocal logins
-        grant, form = CC, list(cc_form().items())
+        grant, form = CC, list(cc_form(ctx).items())
         wants_login = shape.password and not shape.repeated and bool(ctx.settings.username)
         if wants_login and logins < PASSWORD_PERMUTATIONS:
             logins += 1

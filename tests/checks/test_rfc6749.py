@@ -1,8 +1,9 @@
-"""The rfc6749 profile's checks (`conformance.checks.rfc6749`), judged on recordings.
+"""The checks of specs/rfc6749.toml's requirements, judged on recordings.
 
-Every request is sent as `conformance.scenarios_rfc6749` sends it (a form body, HTTP Basic,
-no transactionId or institutionId header) and the stand-in target answers the way RFC 6749
-shapes answers, given outright: a 5.1 token body or a 5.2 error body. First a conforming
+Every request is sent as `conformance.scenarios` sends it under the rfc6749 profile (a
+form body, HTTP Basic, no transactionId or institutionId header) and the stand-in target
+answers the way RFC 6749 shapes answers, given outright: a 5.1 token body or a 5.2 error
+body. First a conforming
 target's whole run passes every check, once with the stricter choice wherever the RFC
 leaves the server one and once with the other; then, per check, the answers just either
 side of its line, and what leaves it nothing to judge.
@@ -22,8 +23,8 @@ from conformance.checks import ALL, CHECKS, CheckContext
 from conformance.contract import RFC6749, contract_for
 from conformance.errors import Failure, Skipped
 from conformance.exchange import Exchange
-from conformance.scenarios_rfc6749 import EXTRA_SCOPE, UNKNOWN_SCOPE
 from conformance.settings import Client
+from conformance.vocabulary import EXTRA_SCOPE, UNKNOWN_SCOPE
 
 Record = Callable[..., Exchange]
 Judge = Callable[..., str | None]
@@ -97,80 +98,83 @@ class Request:
 
 REQUESTS: dict[str, Request] = {
     # the grants, as a client uses them
-    "cc-0": Request("rfc_cc", "token-0", CC, CC_FORM),
-    "cc-1": Request("rfc_cc", "token-1", CC, CC_FORM),
-    "password": Request("rfc_password", "token", PW, PASSWORD_FORM),
-    "code": Request("rfc_code_flow", "exchange", CODE, CODE_FORM),
-    "code-reuse": Request("rfc_code_flow", "reuse", CODE, CODE_FORM),
-    "refresh-login": Request("rfc_refresh", "password-setup", PW, PASSWORD_FORM),
-    "refresh": Request("rfc_refresh", "refresh", RT, REFRESH_FORM),
-    "reuse-old": Request("rfc_refresh", "reuse-old", RT, REFRESH_FORM),
-    "scope-login": Request("rfc_refresh_scope", "password-setup", PW, PASSWORD_FORM),
+    "cc-0": Request("cc_success", "token-0", CC, CC_FORM),
+    "cc-1": Request("cc_success", "token-1", CC, CC_FORM),
+    "password": Request("password_success", "token", PW, PASSWORD_FORM),
+    "code": Request("code_flow", "exchange", CODE, CODE_FORM),
+    "code-reuse": Request("code_flow", "reuse", CODE, CODE_FORM),
+    "refresh-login": Request("refresh_rotation", "password-setup", PW, PASSWORD_FORM),
+    "refresh": Request("refresh_rotation", "refresh", RT, REFRESH_FORM),
+    "reuse-old": Request("refresh_rotation", "reuse", RT, REFRESH_FORM),
+    "scope-login": Request("refresh_scope", "password-setup", PW, PASSWORD_FORM),
     "wider-scope": Request(
-        "rfc_refresh_scope", "wider-scope", RT, {**REFRESH_FORM, "scope": f"read {EXTRA_SCOPE}"}
+        "refresh_scope", "wider-scope", RT, {**REFRESH_FORM, "scope": f"read {EXTRA_SCOPE}"}
     ),
-    "foreign-login": Request("rfc_refresh_foreign", "password-setup", PW, PASSWORD_FORM),
+    "foreign-login": Request("refresh_foreign", "password-setup", PW, PASSWORD_FORM),
     "other-client": Request(
-        "rfc_refresh_foreign", "other-client", RT, REFRESH_FORM, {"auth": SECOND_CLIENT}
+        "refresh_foreign", "other-client", RT, REFRESH_FORM, {"auth": SECOND_CLIENT}
     ),
-    "special": Request("rfc_auth_special", "token", CC, CC_FORM, {"auth": SPECIAL_CLIENT}),
+    "special": Request("auth_special", "token", CC, CC_FORM, {"auth": SPECIAL_CLIENT}),
     "restricted": Request(
-        "rfc_restricted", "password", PW, PASSWORD_FORM, {"auth": RESTRICTED_CLIENT}
+        "restricted_password", "password", PW, PASSWORD_FORM, {"auth": RESTRICTED_CLIENT}
     ),
     "unknown-param": Request(
-        "rfc_unknown_param", "unrecognized", CC, {**CC_FORM, "conformance_unrecognized": "ignored"}
+        "unknown_param", "unrecognized", CC, {**CC_FORM, "conformance_unrecognized": "ignored"}
     ),
     # what the server must refuse
     "refresh-unknown": Request(
-        "rfc_refresh_unknown", "never-issued", RT, {"grant_type": RT, "refresh_token": "never-1"}
+        "refresh_unknown", "never-issued", RT, {"grant_type": RT, "refresh_token": "never-1"}
     ),
     "code-invalid": Request(
-        "rfc_code_invalid", "never-issued", CODE, {"grant_type": CODE, "code": "never-issued-1"}
+        "code_invalid", "never-issued", CODE, {"grant_type": CODE, "code": "never-issued-1"}
     ),
-    "no-code": Request("rfc_field_missing", "no-code", CODE, {"grant_type": CODE}),
-    "no-refresh-token": Request("rfc_field_missing", "no-refresh-token", RT, {"grant_type": RT}),
+    "no-code": Request("code_missing", "no-code", CODE, {"grant_type": CODE}),
+    "no-refresh-token": Request("refresh_missing", "no-refresh-token", RT, {"grant_type": RT}),
     "no-username": Request(
-        "rfc_field_missing", "no-username", PW, {"grant_type": PW, "password": "Passw0rd-7f3a"}
+        "password_missing_fields",
+        "no-username",
+        PW,
+        {"grant_type": PW, "password": "Passw0rd-7f3a"},
     ),
     "wrong-password": Request(
-        "rfc_password_wrong", "wrong-password", PW, {**PASSWORD_FORM, "password": "Wrong-Pass-1"}
+        "password_wrong", "wrong-password", PW, {**PASSWORD_FORM, "password": "Wrong-Pass-1"}
     ),
-    "no-header": Request("rfc_auth_missing", "no-header", CC, CC_FORM, {"auth": None}),
+    "no-header": Request("auth_missing", "no-header", CC, CC_FORM, {"auth": None}),
     "wrong-secret": Request(
-        "rfc_auth_wrong_secret", "wrong-secret", CC, CC_FORM, {"auth": WRONG_SECRET}
+        "auth_wrong_secret", "wrong-secret", CC, CC_FORM, {"auth": WRONG_SECRET}
     ),
     "unknown-client": Request(
-        "rfc_auth_unknown_client", "unknown", CC, CC_FORM, {"auth": UNKNOWN_CLIENT}
+        "auth_unknown_client", "unknown", CC, CC_FORM, {"auth": UNKNOWN_CLIENT}
     ),
     "two-auth": Request(
-        "rfc_two_auth",
+        "two_auth",
         "basic-and-body",
         CC,
         {**CC_FORM, "client_id": "conformance-client", "client_secret": "reference-secret-1"},
     ),
-    "grant-omitted": Request("rfc_grant_missing", "omitted", None, send={"body": b""}),
-    "grant-empty": Request("rfc_grant_missing", "empty", None, {"grant_type": ""}),
+    "grant-omitted": Request("grant_missing", "omitted", None, send={"body": b""}),
+    "grant-empty": Request("grant_missing", "empty", None, {"grant_type": ""}),
     "unsupported-grant": Request(
-        "rfc_grant_unsupported",
+        "grant_unsupported",
         "unknown-grant",
         None,
         {"grant_type": "urn:example:conformance:unsupported-grant"},
     ),
-    "repeated": Request("rfc_param_repeated", "grant_type-twice", CC, [("grant_type", CC)] * 2),
+    "repeated": Request("param_repeated", "grant_type-twice", CC, [("grant_type", CC)] * 2),
     "get": Request(
-        "rfc_method_get",
+        "method_not_post",
         "GET",
         None,
         send={"method": "GET", "params": CC_FORM, "content_type": None, "operation": "other"},
     ),
     "json-body": Request(
-        "rfc_body_json",
+        "body_not_form",
         "json",
-        CC,
+        None,
         send={"body": json.dumps(CC_FORM).encode(), "content_type": "application/json"},
     ),
     "unknown-scope": Request(
-        "rfc_scope_unknown", "unknown-scope", CC, {**CC_FORM, "scope": UNKNOWN_SCOPE}
+        "scopes_unknown", "unknown-scope", CC, {**CC_FORM, "scope": UNKNOWN_SCOPE}
     ),
 }
 
@@ -322,9 +326,9 @@ class Issue:
 ISSUES: dict[str, Issue] = {
     "RFC-CC-SUCCESS": Issue(("cc-0", "cc-1"), "client_credentials"),
     "RFC-PASSWORD-SUCCESS": Issue(("password",), "password"),
-    "RFC-CODE-SUCCESS": Issue(("code",), "code exchange"),
+    "RFC-CODE-SUCCESS": Issue(("code",), "authorization_code"),
     "RFC-REFRESH-SUCCESS": Issue(("refresh",), "refresh_token", (("refresh-login", LOGIN),)),
-    "RFC-BASIC-ENCODING": Issue(("special",), "special-character client's"),
+    "RFC-BASIC-ENCODING": Issue(("special",), "client_credentials (special-character client)"),
     "RFC-UNKNOWN-PARAM-IGNORED": Issue(
         ("unknown-param",), "client_credentials (with an unrecognized parameter)"
     ),
@@ -354,8 +358,8 @@ def test_issue__no_token_fails(
 ) -> None:
     issue = ISSUES[requirement_id]
     failure = fails(requirement_id, issue.play(record, answer))
-    assert failure.title == f"A valid {issue.what} request got no token."
-    assert failure.expected == "HTTP 200 with an access_token"
+    assert failure.title == f"A valid {issue.what} request did not get a token."
+    assert failure.expected == "HTTP 200 with a non-empty access_token"
 
 
 @pytest.mark.requirement("RFC-CODE-SUCCESS")
@@ -605,7 +609,7 @@ def test_invalid_client_401__no_basic_challenge_fails(
     steps = [("wrong-secret", refused(401, "invalid_client")), ("unknown-client", answer)]
     failure = fails("RFC-INVALID-CLIENT-401", play(record, steps))
     assert failure.title == "A failed Basic authentication got no Basic challenge."
-    assert "rfc_auth_unknown_client/unknown" in failure.received
+    assert "auth_unknown_client/unknown" in failure.received
 
 
 @pytest.mark.requirement("RFC-INVALID-CLIENT-401")
@@ -812,7 +816,7 @@ def test_success_fields__a_5_1_body_passes(
 def test_success_fields__another_200_fails(record: Record, fails: Fails, answer: Answer) -> None:
     failure = fails("RFC-SUCCESS-FIELDS", _two_tokens(record, answer))
     assert failure.title == "A token response is not the one RFC 6749 5.1 defines."
-    assert "(rfc_password/token)" in failure.received
+    assert "(password_success/token)" in failure.received
 
 
 EVERY_VSCHAR = "".join(chr(c) for c in range(0x20, 0x7F))
@@ -890,7 +894,7 @@ def test_expires_in__present_passes(record: Record, run_check: Judge) -> None:
 @pytest.mark.verdict("fails")
 def test_expires_in__missing_fails(record: Record, fails: Fails) -> None:
     failure = fails("RFC-EXPIRES-IN", _two_tokens(record, token(expires_in=None)))
-    assert "rfc_password/token" in failure.received
+    assert "password_success/token" in failure.received
 
 
 CACHE_HEADERS_RIGHT = [
@@ -956,7 +960,7 @@ def test_cc_no_refresh__no_or_empty_refresh_token_passes(record: Record, run_che
 def test_cc_no_refresh__a_refresh_token_fails(record: Record, fails: Fails) -> None:
     steps = [("cc-0", token()), ("cc-1", token(refresh_token=ISSUED_REFRESH))]
     failure = fails("RFC-CC-NO-REFRESH", play(record, steps))
-    assert "rfc_cc/token-1" in failure.received
+    assert "cc_success/token-1" in failure.received
 
 
 # --- RFC-REFRESH-ROTATION (MAY: it reports, it never fails) --------------------------------
@@ -1383,7 +1387,7 @@ def test_401_challenge__a_401_without_one_fails(
     answer = refused(401, "invalid_client", {"WWW-Authenticate": challenge})
     steps = [("wrong-secret", refused(401, "invalid_client")), (request_key, answer)]
     failure = fails("RFC-401-CHALLENGE", play(record, steps))
-    assert failure.title == "A 401 carries no challenge."
+    assert failure.title == "A 401 carries no WWW-Authenticate challenge."
     assert f"({REQUESTS[request_key].scenario}/{REQUESTS[request_key].label})" in failure.received
 
 
@@ -1427,8 +1431,8 @@ def test_post_only__anything_but_a_token_passes(
 @pytest.mark.parametrize("answer", list(POST_ONLY_WRONG.values()), ids=list(POST_ONLY_WRONG))
 def test_post_only__a_token_to_the_get_fails(record: Record, fails: Fails, answer: Answer) -> None:
     failure = fails("RFC-POST-ONLY", play(record, [("get", answer)]))
-    assert failure.title == "A GET request got a token."
-    assert failure.received.endswith("with an access_token (rfc_method_get/GET)")
+    assert failure.title == "GET on the token endpoint issued a token."
+    assert failure.received.endswith("with an access_token (method_not_post/GET)")
 
 
 BODY_FORM_RIGHT: dict[str, Answer] = {

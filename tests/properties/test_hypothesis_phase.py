@@ -24,9 +24,9 @@ from conformance.exchange import Exchange
 from conformance.redact import Redactor
 from conformance.reference import ReferenceServer, load_accounts
 from conformance.run import RunContext
-from conformance.scenarios import cc_form
 from conformance.sender import Sender
 from conformance.settings import Client, Settings
+from conformance.vocabulary import CC
 from tests.fixtures.targets import reference_context
 
 PROPERTIES = (
@@ -230,7 +230,7 @@ def test_basic_credentials__generated_special_characters_authenticate() -> None:
         try:
             for client_id, secret in credentials:
                 auth = Client(client_id, secret)
-                exchange = sender.send("basic", "token", form=cc_form(), auth=auth)
+                exchange = sender.send("basic", "token", form={"grant_type": CC}, auth=auth)
                 if not exchange.issued_token():
                     refused.append((client_id, exchange.status))
         finally:

@@ -1,4 +1,5 @@
-"""The refusal checks ("this request gets <status> and no token") and AUTH-WWW-AUTHENTICATE.
+"""The refusal checks (`conformance.checks.refusals`: "this request gets <status> and no
+token") of the platform's contract, and METHOD-NOT-POST.
 
 Each row says how the scenario sends its request and what the contract documents as
 the answer; every row gets the same claims: the documented answer passes, a 200 with a
@@ -66,7 +67,7 @@ SECOND_CLIENT = Client("second-client", "reference-secret-2")
 RESTRICTED_CLIENT = Client("restricted-client", "reference-secret-3")
 PASSWORD_FORM = {"grant_type": PW, "username": "reference-user", "password": "Reference-Passw0rd!"}
 
-# The MUST refusals with a fixed status (rejections._REFUSALS with a status).
+# The MUST refusals with a fixed status (refusals.REFUSALS rows with `statuses`).
 FIXED: dict[str, Refusal] = {
     "TXID-REQUIRED": Refusal(
         "txid_missing", "no-header", CC, {"transaction_id": None}, ((400, "CMN_90008"),), wrong=401
@@ -388,87 +389,72 @@ def test_refusal__nothing_sent_skips(skips: Skips, requirement_id: str, refusal:
 
 def test_refusal__tables_cover_every_refusal_check() -> None:
     """A refusal registered without a row here would go untested."""
-    from conformance.checks import rejections
+    from conformance.checks import refusals
 
-    refusals = {rid for rid, _, _ in rejections._REFUSALS}
-    documented = {rid for rid, _ in rejections._DOCUMENTED_STATUS}
-    assert refusals == set(FIXED) | set(ANY)
+    platform = {rid for rid in refusals.REFUSALS if not rid.startswith("RFC-")}
+    documented = {rid for rid in platform if refusals.REFUSALS[rid].documented}
+    # The refusals within a lifecycle are tested with the grant that leads there
+    # (test_success.py, test_lifecycle.py), the RFC 6749 ones with the rest of that
+    # contract (test_rfc6749.py).
+    lifecycle = {"CODE-REUSE", "REFRESH-REUSE", "REFRESH-REVOKED"}
+    assert platform - documented - lifecycle == set(FIXED) | set(ANY)
     assert documented == {key.split("@")[0] for key in DOCUMENTED}
-    assert {rid for rid, _, s in rejections._REFUSALS if s} == set(FIXED)
-    assert refusals | documented <= set(CHECKS)
+    assert {rid for rid in platform if refusals.REFUSALS[rid].statuses} == set(FIXED)
+    assert set(refusals.REFUSALS) <= set(CHECKS)
 
 
-# --- AUTH-WWW-AUTHENTICATE (D11) ----------------------------------------------------------
+# --- METHOD-NOT-POST (D16) ----------------------------------------------------------------
 
 
-@pytest.mark.requirement("AUTH-WWW-AUTHENTICATE")
+def _other_method(record: Record, method: str, status: int = 405, **kwargs: Any) -> Exchange:
+    if method == "GET":
+        return record(
+            status,
+            scenario="method_not_post",
+            label=method,
+            method=method,
+            operation="other",
+            params={"grant_type": CC},
+            content_type=None,
+            **kwargs,
+        )
+    return record(
+        status, scenario="method_not_post", label=method, method=method, operation="other", **kwargs
+    )
+
+
+@pytest.mark.requirement("METHOD-NOT-POST")
 @pytest.mark.verdict("passes")
 @pytest.mark.parametrize(
-    ("scenario", "auth"),
+    "answer",
     [
-        ("auth_wrong_secret", WRONG_CLIENT),
-        ("auth_unknown_client", UNKNOWN_CLIENT),
-        ("auth_malformed", "Basic !!not*base64!!"),
+        {"status": 405, "content": b"Method Not Allowed"},
+        {"status": 404, "error": "CMN_90011"},
+        {"status": 200, "json": {"status": "up"}},
     ],
-    ids=["wrong-secret", "unknown-client", "malformed"],
+    ids=["405", "404", "200-without-token"],
 )
-def test_www_authenticate__401_with_challenge_passes(
-    record: Record, run_check: Judge, scenario: str, auth: Any
+def test_method_not_post__no_token_passes(
+    record: Record, run_check: Judge, answer: dict[str, Any]
 ) -> None:
-    exchange = record(
-        401,
-        error="CMN_90004",
-        scenario=scenario,
-        label="x",
-        auth=auth,
-        headers={"WWW-Authenticate": 'Basic realm="token"'},
-    )
-    run_check("AUTH-WWW-AUTHENTICATE", [exchange, record(200), record(400, label="bad")])
+    exchanges = [_other_method(record, m, **answer) for m in ("GET", "PUT", "PATCH", "DELETE")]
+    assert [e.request.method for e in exchanges] == ["GET", "PUT", "PATCH", "DELETE"]
+    run_check("METHOD-NOT-POST", exchanges)
 
 
-@pytest.mark.requirement("AUTH-WWW-AUTHENTICATE")
-@pytest.mark.verdict("passes")
-def test_www_authenticate__401_without_authorization_is_not_judged_passes(
-    record: Record, run_check: Judge
-) -> None:
-    challenged = record(401, auth=WRONG_CLIENT, headers={"www-authenticate": "Basic"})
-    unchallenged = record(401, auth=None, scenario="auth_missing", label="no-header")
-    run_check("AUTH-WWW-AUTHENTICATE", [challenged, unchallenged])
-
-
-@pytest.mark.requirement("AUTH-WWW-AUTHENTICATE")
+@pytest.mark.requirement("METHOD-NOT-POST")
 @pytest.mark.verdict("fails")
-def test_www_authenticate__401_without_challenge_fails(record: Record, fails: Fails) -> None:
-    challenged = record(401, auth=WRONG_CLIENT, headers={"WWW-Authenticate": "Basic"})
-    bare = record(
-        401, error="CMN_90004", auth=UNKNOWN_CLIENT, scenario="auth_unknown_client", label="unknown"
-    )
-    failure = fails("AUTH-WWW-AUTHENTICATE", [challenged, bare])
-    assert "auth_unknown_client/unknown" in failure.received
-
-
-@pytest.mark.requirement("AUTH-WWW-AUTHENTICATE")
-@pytest.mark.verdict("fails")
-def test_www_authenticate__401_on_revoke_without_challenge_fails(
-    record: Record, fails: Fails
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+def test_method_not_post__token_for_another_method_fails(
+    record: Record, fails: Fails, method: str
 ) -> None:
-    revoke = record(
-        401,
-        operation="revoke",
-        method="DELETE",
-        grant=None,
-        form={"token": "t-1"},
-        scenario="revoke_flow",
-        label="revoke",
-    )
-    fails("AUTH-WWW-AUTHENTICATE", [revoke])
+    others = [_other_method(record, m) for m in ("GET", "PUT", "PATCH", "DELETE") if m != method]
+    issued = _other_method(record, method, status=200, token={})
+    failure = fails("METHOD-NOT-POST", [*others, issued])
+    assert failure.title.startswith(f"{method} on the token endpoint")
 
 
-@pytest.mark.requirement("AUTH-WWW-AUTHENTICATE")
+@pytest.mark.requirement("METHOD-NOT-POST")
 @pytest.mark.verdict("skips")
-def test_www_authenticate__no_401_to_an_authorization_header_skips(
-    record: Record, skips: Skips
-) -> None:
-    skips("AUTH-WWW-AUTHENTICATE", [])
-    no_header = record(401, auth=None, scenario="auth_missing", label="no-header")
-    skips("AUTH-WWW-AUTHENTICATE", [record(200), record(400, label="bad"), no_header])
+def test_method_not_post__nothing_sent_skips(skips: Skips) -> None:
+    skips("METHOD-NOT-POST", [])

@@ -1,0 +1,167 @@
+"""The scenario registry and what every scenario sends with.
+
+A scenario is registered for the contract families whose checks read it (`contracts`):
+where the platform's contract and RFC 6749 send the same request, one scenario serves
+both, and what differs between them is data read from the run (`cc_form` adds RFC 6749
+3.3's `scope` under RFC 6749, the sender leaves the platform's headers out there).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from conformance.contract import RFC6749
+from conformance.errors import Skipped
+from conformance.exchange import Exchange
+from conformance.settings import Client
+from conformance.vocabulary import CC, CODE, PLATFORM, PW, RT
+
+if TYPE_CHECKING:
+    from conformance.run import RunContext
+
+ScenarioFunction = Callable[["RunContext"], list[Exchange]]
+BOTH = (PLATFORM, RFC6749)
+# Under RFC 6749 alone, a scenario that logs in as the configured user is not sent
+# without one (`needs_under`); the platform's sends the login with empty fields, and
+# its checks judge what comes back.
+USER_UNDER_RFC6749 = {RFC6749: "user"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named sequence of requests. `phase` "property" ones generate input (schemathesis,
+    hypothesis): they run after the others, within the phase's time budget, one at a
+    time, except those `alongside` the others (they mostly wait for the target), which
+    take turns with them to generate (`sender.Turns`)."""
+
+    name: str
+    run: ScenarioFunction
+    needs: str | None = None
+    phase: str = "scenario"
+    # The contract families ("platform", "rfc6749") whose checks read it: a check of
+    # "every exchange" reads the scenarios of the run's family.
+    contracts: tuple[str, ...] = (PLATFORM,)
+    alongside: bool = False
+    # "client" / "user": sent first, and the run stops if the target refuses the
+    # configured credentials in it (`RunContext.check_credentials`)
+    preflight: str | None = None
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(
+    name: str,
+    needs: str | None = None,
+    phase: str = "scenario",
+    *,
+    contracts: Sequence[str] = (PLATFORM,),
+    needs_under: Mapping[str, str] | None = None,
+    alongside: bool = False,
+    preflight: str | None = None,
+) -> Callable[[ScenarioFunction], ScenarioFunction]:
+    """Register a scenario under `name` for `contracts`. `needs` names the role it cannot
+    run without; `needs_under` a role it needs only under one family (family: role)."""
+
+    def decorate(function: ScenarioFunction) -> ScenarioFunction:
+        if name in SCENARIOS:
+            raise ValueError(f"scenario {name} registered twice")
+        run = _needing(needs_under, function) if needs_under else function
+        SCENARIOS[name] = Scenario(name, run, needs, phase, tuple(contracts), alongside, preflight)
+        return function
+
+    return decorate
+
+
+def family(ctx: RunContext) -> str:
+    """The contract family of the run: "platform", or "rfc6749" for RFC 6749 alone."""
+    return PLATFORM if ctx.settings.platform else RFC6749
+
+
+def _needing(roles: Mapping[str, str], function: ScenarioFunction) -> ScenarioFunction:
+    """`function`, skipped (as a missing `needs` skips) when the role its family needs is
+    not configured."""
+
+    def run(ctx: RunContext) -> list[Exchange]:
+        role = roles.get(family(ctx))
+        reason = ctx.roles().get(role) if role else None
+        if reason:
+            raise Skipped(reason)
+        return function(ctx)
+
+    return run
+
+
+def random_value(prefix: str) -> str:
+    """A value no target has seen: `prefix-<16 hex digits>`."""
+    return f"{prefix}-{secrets.token_hex(8)}"
+
+
+def with_scope(ctx: RunContext, form: dict[str, str], scope: str | None = None) -> dict[str, str]:
+    """`form` with RFC 6749 3.3's `scope` (default: the scope setting, which some servers
+    require) when the run judges RFC 6749 and there is one. The platform's contract has
+    no such parameter."""
+    if ctx.settings.platform:
+        return form
+    value = ctx.settings.scope if scope is None else scope
+    return {**form, "scope": value} if value else form
+
+
+def cc_form(ctx: RunContext) -> dict[str, str]:
+    return with_scope(ctx, {"grant_type": CC})
+
+
+def password_form(ctx: RunContext) -> dict[str, str]:
+    form = {
+        "grant_type": PW,
+        "username": ctx.settings.username or "",
+        "password": ctx.settings.password or "",
+    }
+    return with_scope(ctx, form)
+
+
+def code_form(ctx: RunContext, code: str) -> dict[str, str]:
+    form = {"grant_type": CODE, "code": code}
+    if not ctx.settings.platform and ctx.settings.redirect_uri:
+        # RFC 6749 4.1.3: required when the authorization request had one
+        form["redirect_uri"] = ctx.settings.redirect_uri
+    return form
+
+
+def refresh_token_of(exchange: Exchange) -> str | None:
+    value = (exchange.body_object() or {}).get("refresh_token") if exchange.issued_token() else None
+    return value if isinstance(value, str) and value else None
+
+
+def expecting(ctx: RunContext, requirement_id: str) -> str | None:
+    """`requirement_id` when the run's contract has it, for an exchange's `expects` (ERR-CODE
+    then holds the answer to the status and code it documents); None under another."""
+    known = any(r.id == requirement_id for r in ctx.contract.requirements)
+    return requirement_id if known else None
+
+
+def login(ctx: RunContext, name: str) -> tuple[Exchange, str | None]:
+    """The configured user's password login, and the refresh token it issued if any."""
+    setup = ctx.send(name, "password-setup", form=password_form(ctx), grant=PW)
+    return setup, refresh_token_of(setup)
+
+
+def refresh(
+    ctx: RunContext,
+    name: str,
+    label: str,
+    token: str,
+    *,
+    scope: str | None = None,
+    auth: Client | None = None,
+) -> Exchange:
+    """A refresh_token request for `token`, by `auth` (default: the main client)."""
+    form = {"grant_type": RT, "refresh_token": token}
+    if scope is not None:
+        form["scope"] = scope
+    if auth is None:
+        return ctx.send(name, label, form=form, grant=RT)
+    return ctx.send(name, label, form=form, grant=RT, auth=auth)

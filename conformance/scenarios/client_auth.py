@@ -1,0 +1,73 @@
+"""Client authentication: HTTP Basic missing, malformed, wrong, unknown, doubled, and a
+client whose id and secret need RFC 6749 2.3.1's encoding."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING
+
+from conformance.contract import RFC6749
+from conformance.exchange import Exchange
+from conformance.scenarios.base import BOTH, cc_form, expecting, random_value, scenario
+from conformance.settings import Client
+from conformance.vocabulary import CC
+
+if TYPE_CHECKING:
+    from conformance.run import RunContext
+
+
+@scenario("auth_special", needs="special_client", contracts=BOTH)
+def auth_special(ctx: RunContext) -> list[Exchange]:
+    special = ctx.settings.client("special")
+    return [ctx.send("auth_special", "token", form=cc_form(ctx), auth=special, grant=CC)]
+
+
+def _refused_client(
+    ctx: RunContext, name: str, label: str, auth: Client | str | None, requirement: str
+) -> Exchange:
+    """client_credentials sent with `auth`, a client authentication the target must refuse
+    as `requirement` documents."""
+    expects = expecting(ctx, requirement)
+    return ctx.send(name, label, form=cc_form(ctx), auth=auth, grant=CC, expects=expects)
+
+
+@scenario("auth_missing", contracts=BOTH)
+def auth_missing(ctx: RunContext) -> list[Exchange]:
+    return [_refused_client(ctx, "auth_missing", "no-header", None, "AUTH-MISSING")]
+
+
+@scenario("auth_malformed")
+def auth_malformed(ctx: RunContext) -> list[Exchange]:
+    no_colon = "Basic " + base64.b64encode(b"client-without-colon").decode()
+    variants = {
+        "not-basic": "Bearer not-a-client-credential",
+        "not-base64": "Basic !!not*base64!!",
+        "no-colon": no_colon,
+    }
+    return [
+        _refused_client(ctx, "auth_malformed", label, value, "AUTH-MALFORMED")
+        for label, value in variants.items()
+    ]
+
+
+@scenario("auth_wrong_secret", contracts=BOTH)
+def auth_wrong_secret(ctx: RunContext) -> list[Exchange]:
+    wrong = Client(ctx.settings.client_id or "", random_value("wrong-secret"))
+    return [_refused_client(ctx, "auth_wrong_secret", "wrong-secret", wrong, "AUTH-WRONG-SECRET")]
+
+
+@scenario("auth_unknown_client", contracts=BOTH)
+def auth_unknown_client(ctx: RunContext) -> list[Exchange]:
+    unknown = Client(random_value("unknown-client"), random_value("secret"))
+    return [_refused_client(ctx, "auth_unknown_client", "unknown", unknown, "AUTH-UNKNOWN-CLIENT")]
+
+
+@scenario("two_auth", contracts=(RFC6749,))
+def two_auth(ctx: RunContext) -> list[Exchange]:
+    # RFC 6749 2.3: Basic and client_secret_post together are two methods in one request.
+    body = {
+        **cc_form(ctx),
+        "client_id": ctx.settings.client_id or "",
+        "client_secret": ctx.settings.client_secret or "",
+    }
+    return [ctx.send("two_auth", "basic-and-body", form=body, grant=CC)]

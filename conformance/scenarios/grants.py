@@ -1,0 +1,93 @@
+"""Valid requests of each grant, and the lifecycles they start (refresh, revocation)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from conformance.contract import RFC6749
+from conformance.exchange import Exchange
+from conformance.scenarios.base import (
+    BOTH,
+    USER_UNDER_RFC6749,
+    cc_form,
+    code_form,
+    login,
+    password_form,
+    refresh,
+    refresh_token_of,
+    scenario,
+)
+from conformance.vocabulary import CC, CODE, EXTRA_SCOPE, PW
+
+if TYPE_CHECKING:
+    from conformance.run import RunContext
+
+
+@scenario("cc_success", contracts=BOTH, preflight="client")
+def cc_success(ctx: RunContext) -> list[Exchange]:
+    return [ctx.send("cc_success", f"token-{i}", form=cc_form(ctx), grant=CC) for i in range(2)]
+
+
+@scenario("password_success", needs="user", contracts=BOTH, preflight="user")
+def password_success(ctx: RunContext) -> list[Exchange]:
+    return [ctx.send("password_success", "token", form=password_form(ctx), grant=PW)]
+
+
+@scenario("code_flow", needs="auth_code", contracts=BOTH)
+def code_flow(ctx: RunContext) -> list[Exchange]:
+    form = code_form(ctx, ctx.fetch_auth_code())
+    first = ctx.send("code_flow", "exchange", form=form, grant=CODE)
+    if not first.issued_token():
+        return [first]
+    return [first, ctx.send("code_flow", "reuse", form=form, grant=CODE)]
+
+
+@scenario("refresh_rotation", contracts=BOTH, needs_under=USER_UNDER_RFC6749)
+def refresh_rotation(ctx: RunContext) -> list[Exchange]:
+    setup, old = login(ctx, "refresh_rotation")
+    if old is None:
+        return [setup]
+    refreshed = refresh(ctx, "refresh_rotation", "refresh", old)
+    new = refresh_token_of(refreshed)
+    if new is None or new == old:
+        return [setup, refreshed]  # nothing was rotated out, so there is nothing to reuse
+    return [setup, refreshed, refresh(ctx, "refresh_rotation", "reuse", old)]
+
+
+@scenario("refresh_scope", needs="user", contracts=(RFC6749,))
+def refresh_scope(ctx: RunContext) -> list[Exchange]:
+    """A refresh asking for more scope than the login was granted (RFC 6749 6)."""
+    setup, token = login(ctx, "refresh_scope")
+    if token is None:
+        return [setup]
+    granted = (setup.body_object() or {}).get("scope")
+    base = granted if isinstance(granted, str) and granted else ctx.settings.scope or ""
+    wider = f"{base} {EXTRA_SCOPE}".strip()
+    return [setup, refresh(ctx, "refresh_scope", "wider-scope", token, scope=wider)]
+
+
+@scenario("refresh_foreign", needs="second_client", contracts=BOTH, needs_under=USER_UNDER_RFC6749)
+def refresh_foreign(ctx: RunContext) -> list[Exchange]:
+    setup, token = login(ctx, "refresh_foreign")
+    if token is None:
+        return [setup]
+    second = ctx.settings.client("second")
+    return [setup, refresh(ctx, "refresh_foreign", "other-client", token, auth=second)]
+
+
+@scenario("revoke_flow", needs="revocation")
+def revoke_flow(ctx: RunContext) -> list[Exchange]:
+    setup, token = login(ctx, "revoke_flow")
+    if token is None:
+        return [setup]
+    revoke = ctx.send(
+        "revoke_flow",
+        "revoke",
+        method="DELETE",
+        operation="revoke",
+        form={"token": token},
+        institution=None,
+    )
+    if revoke.status is None or not 200 <= revoke.status < 300:
+        return [setup, revoke]
+    return [setup, revoke, refresh(ctx, "revoke_flow", "after-revoke", token)]

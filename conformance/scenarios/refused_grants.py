@@ -1,0 +1,110 @@
+"""A grant's requests the target must refuse: fields missing, a wrong password, an
+unknown user, a client not allowed the grant, codes and refresh tokens never issued."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from conformance.exchange import Exchange
+from conformance.scenarios.base import (
+    BOTH,
+    USER_UNDER_RFC6749,
+    expecting,
+    password_form,
+    random_value,
+    scenario,
+)
+from conformance.vocabulary import CODE, PW, RT
+
+if TYPE_CHECKING:
+    from conformance.run import RunContext
+
+
+@scenario("password_missing_fields", contracts=BOTH)
+def password_missing_fields(ctx: RunContext) -> list[Exchange]:
+    expects = expecting(ctx, "PASSWORD-FIELDS-REQUIRED")
+    # Under RFC 6749 only the missing username is sent, with a password no user has, so
+    # no real user's failed-login counter moves. The platform's contract (spec section 2,
+    # CMN_90013 / CMN_90014) is judged on both fields, next to the configured ones.
+    platform = ctx.settings.platform
+    password = (ctx.settings.password or "") if platform else random_value("Passw0rd")
+    no_username = {"grant_type": PW, "password": password}
+    sent = [
+        ctx.send(
+            "password_missing_fields", "no-username", form=no_username, grant=PW, expects=expects
+        )
+    ]
+    # A login without a password may count as a failed one: only within the lock-out cap.
+    if platform and ctx.try_wrong_password_attempt():
+        no_password = {"grant_type": PW, "username": ctx.settings.username or ""}
+        sent.append(
+            ctx.send(
+                "password_missing_fields",
+                "no-password",
+                form=no_password,
+                grant=PW,
+                expects=expects,
+            )
+        )
+    return sent
+
+
+@scenario("password_wrong", contracts=BOTH, needs_under=USER_UNDER_RFC6749)
+def password_wrong(ctx: RunContext) -> list[Exchange]:
+    ctx.take_wrong_password_attempt("password_wrong")
+    form = {**password_form(ctx), "password": random_value("Wrong-Passw0rd")}
+    expects = expecting(ctx, "PASSWORD-WRONG-401")
+    return [ctx.send("password_wrong", "wrong-password", form=form, grant=PW, expects=expects)]
+
+
+@scenario("password_unknown_user")
+def password_unknown_user(ctx: RunContext) -> list[Exchange]:
+    form = {
+        "grant_type": PW,
+        "username": random_value("unknown-user"),
+        "password": random_value("Passw0rd"),
+    }
+    return [ctx.send("password_unknown_user", "unknown-user", form=form, grant=PW)]
+
+
+@scenario(
+    "restricted_password",
+    needs="restricted_client",
+    contracts=BOTH,
+    needs_under=USER_UNDER_RFC6749,
+)
+def restricted_password(ctx: RunContext) -> list[Exchange]:
+    """The restricted client, not allowed the password grant, tries it."""
+    return [
+        ctx.send(
+            "restricted_password",
+            "password",
+            form=password_form(ctx),
+            grant=PW,
+            auth=ctx.settings.client("restricted"),
+            expects=expecting(ctx, "CLIENT-GRANT-FORBIDDEN-403"),
+        )
+    ]
+
+
+@scenario("code_missing", contracts=BOTH)
+def code_missing(ctx: RunContext) -> list[Exchange]:
+    return [ctx.send("code_missing", "no-code", form={"grant_type": CODE}, grant=CODE)]
+
+
+@scenario("code_invalid", contracts=BOTH)
+def code_invalid(ctx: RunContext) -> list[Exchange]:
+    form = {"grant_type": CODE, "code": random_value("never-issued")}
+    return [ctx.send("code_invalid", "never-issued", form=form, grant=CODE)]
+
+
+@scenario("refresh_missing", contracts=BOTH)
+def refresh_missing(ctx: RunContext) -> list[Exchange]:
+    return [ctx.send("refresh_missing", "no-refresh-token", form={"grant_type": RT}, grant=RT)]
+
+
+@scenario("refresh_unknown", contracts=BOTH)
+def refresh_unknown(ctx: RunContext) -> list[Exchange]:
+    form = {"grant_type": RT, "refresh_token": random_value("never-issued")}
+    expects = expecting(ctx, "REFRESH-INVALID-STATUS")
+    return [ctx.send("refresh_unknown", "never-issued", form=form, grant=RT, expects=expects)]

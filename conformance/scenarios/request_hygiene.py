@@ -1,0 +1,131 @@
+"""The request itself: grant_type missing or unknown, a body that is not a form, a method
+other than POST, a repeated or unrecognized parameter, a scope no server grants.
+
+Where the two contracts judge the same rule with different requests, the scenario reads
+the run's family and sends its contract's; the labels say which request is which.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from conformance.contract import RFC6749
+from conformance.exchange import Exchange
+from conformance.scenarios.base import (
+    BOTH,
+    cc_form,
+    expecting,
+    password_form,
+    scenario,
+    with_scope,
+)
+from conformance.vocabulary import CC, PW, UNKNOWN_SCOPE
+
+if TYPE_CHECKING:
+    from conformance.run import RunContext
+
+PLATFORM_UNKNOWN_SCOPE = "conformance:not-a-scope"
+
+
+@scenario("grant_missing", contracts=BOTH)
+def grant_missing(ctx: RunContext) -> list[Exchange]:
+    if ctx.settings.platform:  # a form, only without grant_type
+        cases: dict[str, dict[str, object]] = {
+            "no-grant-type": {"form": {"username": ctx.settings.username or "x"}}
+        }
+    else:  # RFC 6749 3.2: a parameter sent without a value is treated as omitted
+        cases = {"omitted": {"body": b""}, "empty": {"form": {"grant_type": ""}}}
+    expects = expecting(ctx, "GRANT-MISSING")
+    return [
+        ctx.send("grant_missing", label, expects=expects, **sending)
+        for label, sending in cases.items()
+    ]
+
+
+@scenario("grant_unsupported", contracts=BOTH)
+def grant_unsupported(ctx: RunContext) -> list[Exchange]:
+    # The platform's contract offers four grants, so any other is unsupported. A server
+    # judged by RFC 6749 alone may offer extension grants (4.5), so it is asked for one
+    # that no server defines.
+    if ctx.settings.platform:
+        values = {v: v for v in ("implicit", "urn:ietf:params:oauth:grant-type:device_code")}
+    else:
+        values = {"unknown-grant": "urn:example:conformance:unsupported-grant"}
+    expects = expecting(ctx, "GRANT-UNSUPPORTED")
+    return [
+        ctx.send("grant_unsupported", label, form={"grant_type": value}, expects=expects)
+        for label, value in values.items()
+    ]
+
+
+@scenario("body_not_form", contracts=BOTH)
+def body_not_form(ctx: RunContext) -> list[Exchange]:
+    cases = {"json": (json.dumps(cc_form(ctx)).encode(), "application/json")}
+    if ctx.settings.platform:  # its contract refuses any body that is not a form
+        # Garbage is binary with no '=' or '&', so no parser, however lenient, finds a
+        # grant in it.
+        cases |= {
+            "empty": (b"", "application/x-www-form-urlencoded"),
+            "garbage": (
+                bytes(range(0x80, 0xA0)) + b"\x00\x01\xfe\xff",
+                "application/x-www-form-urlencoded",
+            ),
+        }
+    expects = expecting(ctx, "BODY-NOT-FORM")
+    return [
+        ctx.send("body_not_form", label, body=body, content_type=media, expects=expects)
+        for label, (body, media) in cases.items()
+    ]
+
+
+@scenario("method_not_post", contracts=BOTH)
+def method_not_post(ctx: RunContext) -> list[Exchange]:
+    sent = [
+        ctx.send(
+            "method_not_post",
+            "GET",
+            method="GET",
+            params=cc_form(ctx),
+            content_type=None,
+            operation="other",
+        )
+    ]
+    # RFC 6749 3.2 speaks of a GET carrying the request in its query; the platform's
+    # contract refuses every method but POST.
+    others = ("PUT", "PATCH", "DELETE") if ctx.settings.platform else ()
+    sent += [
+        ctx.send("method_not_post", method, method=method, form=cc_form(ctx), operation="other")
+        for method in others
+    ]
+    return sent
+
+
+@scenario("param_repeated", contracts=BOTH)
+def param_repeated(ctx: RunContext) -> list[Exchange]:
+    form = [("grant_type", CC), ("grant_type", CC)]
+    expects = expecting(ctx, "PARAM-REPEATED")
+    return [ctx.send("param_repeated", "grant_type-twice", form=form, grant=CC, expects=expects)]
+
+
+@scenario("unknown_param", contracts=(RFC6749,))
+def unknown_param(ctx: RunContext) -> list[Exchange]:
+    form = {**cc_form(ctx), "conformance_unrecognized": "ignored"}
+    return [ctx.send("unknown_param", "unrecognized", form=form, grant=CC)]
+
+
+@scenario("scopes_unknown", contracts=BOTH)
+def scopes_unknown(ctx: RunContext) -> list[Exchange]:
+    if ctx.settings.platform:  # its own `scopes` parameter, with both grants that take it
+        asked = [
+            (grant, {**form, "scopes": PLATFORM_UNKNOWN_SCOPE}, grant)
+            for grant, form in ((CC, cc_form(ctx)), (PW, password_form(ctx)))
+        ]
+    else:  # RFC 6749 3.3's scope, beside the configured one
+        scope = f"{ctx.settings.scope or ''} {UNKNOWN_SCOPE}".strip()
+        asked = [("unknown-scope", with_scope(ctx, {"grant_type": CC}, scope), CC)]
+    expects = expecting(ctx, "SCOPES-UNKNOWN")
+    return [
+        ctx.send("scopes_unknown", label, form=form, grant=grant, expects=expects)
+        for label, form, grant in asked
+    ]

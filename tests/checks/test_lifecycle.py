@@ -1,0 +1,224 @@
+"""The lifecycle checks (`conformance.checks.lifecycle`, and the refusals within a
+lifecycle: REFRESH-REUSE, REFRESH-REVOKED) judged on recordings.
+
+Recordings follow the scenarios: the runner hands a per-grant check only the exchanges
+of that grant, so the refresh lifecycle checks see the `refresh` and `reuse` steps but
+not the password set-up; REVOKE-SUCCESS (no grants) sees the whole revoke_flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from conformance.errors import Failure, Skipped
+from conformance.exchange import Exchange
+
+Record = Callable[..., Exchange]
+Judge = Callable[..., None]
+Fails = Callable[..., Failure]
+Skips = Callable[..., Skipped]
+
+PW = "password"
+RT = "refresh_token"
+
+
+def _refresh(
+    record: Record,
+    status: int = 200,
+    *,
+    sent: str = "refresh-old",
+    label: str = "refresh",
+    scenario: str = "refresh_rotation",
+    **kwargs: Any,
+) -> Exchange:
+    form = {"grant_type": RT, "refresh_token": sent}
+    return record(status, scenario=scenario, label=label, grant=RT, form=form, **kwargs)
+
+
+def _revoke(record: Record, status: int = 204, **kwargs: Any) -> Exchange:
+    return record(
+        status,
+        scenario="revoke_flow",
+        label="revoke",
+        grant=None,
+        method="DELETE",
+        operation="revoke",
+        form={"token": "refresh-old"},
+        institution=None,
+        **kwargs,
+    )
+
+
+# --- REFRESH-SUCCESS, REFRESH-ROTATES, REFRESH-REUSE --------------------------------------
+
+
+@pytest.mark.requirement("REFRESH-SUCCESS")
+@pytest.mark.verdict("passes")
+def test_refresh_success__new_access_and_refresh_token_passes(
+    record: Record, run_check: Judge
+) -> None:
+    run_check("REFRESH-SUCCESS", [_refresh(record), _refresh(record, 400, label="reuse")])
+
+
+@pytest.mark.requirement("REFRESH-SUCCESS")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 400, "error": "CMN_90016"},
+        {"status": 401, "error": "CMN_90018"},
+        {"status": 200, "token": {"access_token": None}},
+    ],
+    ids=["400", "401", "200-without-access-token"],
+)
+def test_refresh_success__no_token_fails(
+    record: Record, fails: Fails, answer: dict[str, Any]
+) -> None:
+    failure = fails("REFRESH-SUCCESS", [_refresh(record, **answer)])
+    assert failure.expected == "HTTP 200 with a non-empty access_token"
+
+
+@pytest.mark.requirement("REFRESH-SUCCESS")
+@pytest.mark.verdict("fails")
+def test_refresh_success__no_new_refresh_token_fails(record: Record, fails: Fails) -> None:
+    failure = fails("REFRESH-SUCCESS", [_refresh(record, token={"refresh_token": None})])
+    assert failure.expected == "a new refresh_token"
+
+
+@pytest.mark.requirement("REFRESH-SUCCESS")
+@pytest.mark.verdict("skips")
+def test_refresh_success__no_refresh_step_skips(record: Record, skips: Skips) -> None:
+    # The password set-up failed, so the scenario stopped; grant filtering leaves nothing.
+    skips("REFRESH-SUCCESS", [])
+    unrelated = _refresh(record, 400, label="other-step")
+    skips("REFRESH-SUCCESS", [unrelated])
+
+
+@pytest.mark.requirement("REFRESH-ROTATES")
+@pytest.mark.verdict("passes")
+def test_refresh_rotates__different_refresh_token_passes(record: Record, run_check: Judge) -> None:
+    refreshed = _refresh(record, sent="refresh-old", token={"refresh_token": "refresh-new"})
+    run_check("REFRESH-ROTATES", [refreshed, _refresh(record, 400, label="reuse")])
+
+
+@pytest.mark.requirement("REFRESH-ROTATES")
+@pytest.mark.verdict("fails")
+def test_refresh_rotates__same_refresh_token_back_fails(record: Record, fails: Fails) -> None:
+    same = _refresh(record, sent="refresh-old", token={"refresh_token": "refresh-old"})
+    failure = fails("REFRESH-ROTATES", [same])
+    assert failure.received == "the same refresh_token"
+
+
+@pytest.mark.requirement("REFRESH-ROTATES")
+@pytest.mark.verdict("skips")
+@pytest.mark.parametrize(
+    "answer",
+    [{"status": 400, "error": "CMN_90016"}, {"status": 200, "token": {"refresh_token": None}}],
+    ids=["refresh-refused", "no-refresh-token-back"],
+)
+def test_refresh_rotates__nothing_to_compare_skips(
+    record: Record, skips: Skips, answer: dict[str, Any]
+) -> None:
+    skips("REFRESH-ROTATES", [_refresh(record, **answer)])
+
+
+@pytest.mark.requirement("REFRESH-ROTATES")
+@pytest.mark.verdict("skips")
+def test_refresh_rotates__no_refresh_step_skips(skips: Skips) -> None:
+    skips("REFRESH-ROTATES", [])
+
+
+@pytest.mark.requirement("REFRESH-REUSE")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    ("status", "code"), [(400, "CMN_90016"), (401, "CMN_90018")], ids=["400", "401"]
+)
+def test_refresh_reuse__rotated_token_refused_passes(
+    record: Record, run_check: Judge, status: int, code: str
+) -> None:
+    refreshed = _refresh(record, token={"refresh_token": "refresh-new"})
+    reused = _refresh(record, status, error=code, label="reuse")
+    run_check("REFRESH-REUSE", [refreshed, reused])
+
+
+@pytest.mark.requirement("REFRESH-REUSE")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "answer", [{"status": 200}, {"status": 500, "error": "CMN_90000"}], ids=["token-issued", "500"]
+)
+def test_refresh_reuse__rotated_token_still_works_or_crashes_fails(
+    record: Record, fails: Fails, answer: dict[str, Any]
+) -> None:
+    reused = _refresh(record, label="reuse", **answer)
+    fails("REFRESH-REUSE", [_refresh(record), reused])
+
+
+@pytest.mark.requirement("REFRESH-REUSE")
+@pytest.mark.verdict("skips")
+def test_refresh_reuse__nothing_rotated_out_skips(record: Record, skips: Skips) -> None:
+    reason = skips("REFRESH-REUSE", [_refresh(record, token={"refresh_token": "refresh-old"})])
+    assert "REFRESH-ROTATES" in str(reason)
+
+
+# --- REVOKE-SUCCESS, REFRESH-REVOKED (D22) ------------------------------------------------
+
+
+@pytest.mark.requirement("REVOKE-SUCCESS")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize("status", [204, 200], ids=["204", "200"])
+def test_revoke_success__2xx_passes(record: Record, run_check: Judge, status: int) -> None:
+    setup = record(200, scenario="revoke_flow", label="password-setup", grant=PW)
+    after = _refresh(record, 400, scenario="revoke_flow", label="after-revoke")
+    run_check("REVOKE-SUCCESS", [setup, _revoke(record, status), after])
+
+
+@pytest.mark.requirement("REVOKE-SUCCESS")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("status", [400, 401, 404, 405, 500], ids=str)
+def test_revoke_success__refusal_fails(record: Record, fails: Fails, status: int) -> None:
+    setup = record(200, scenario="revoke_flow", label="password-setup", grant=PW)
+    failure = fails("REVOKE-SUCCESS", [setup, _revoke(record, status)])
+    assert f"HTTP {status}" in failure.received
+
+
+@pytest.mark.requirement("REVOKE-SUCCESS")
+@pytest.mark.verdict("fails")
+def test_revoke_success__no_http_answer_fails(record: Record, fails: Fails) -> None:
+    fails("REVOKE-SUCCESS", [_revoke(record, raises=httpx.ConnectError)])
+
+
+@pytest.mark.requirement("REVOKE-SUCCESS")
+@pytest.mark.verdict("skips")
+def test_revoke_success__no_refresh_token_to_revoke_skips(record: Record, skips: Skips) -> None:
+    setup = record(401, error="CMN_90015", scenario="revoke_flow", label="password-setup", grant=PW)
+    skips("REVOKE-SUCCESS", [setup])
+
+
+@pytest.mark.requirement("REFRESH-REVOKED")
+@pytest.mark.verdict("passes")
+def test_refresh_revoked__revoked_token_refused_passes(record: Record, run_check: Judge) -> None:
+    after = _refresh(record, 400, error="CMN_90016", scenario="revoke_flow", label="after-revoke")
+    run_check("REFRESH-REVOKED", [after])
+
+
+@pytest.mark.requirement("REFRESH-REVOKED")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "answer", [{"status": 200}, {"status": 500, "error": "CMN_90000"}], ids=["token-issued", "500"]
+)
+def test_refresh_revoked__revoked_token_still_works_fails(
+    record: Record, fails: Fails, answer: dict[str, Any]
+) -> None:
+    after = _refresh(record, scenario="revoke_flow", label="after-revoke", **answer)
+    fails("REFRESH-REVOKED", [after])
+
+
+@pytest.mark.requirement("REFRESH-REVOKED")
+@pytest.mark.verdict("skips")
+def test_refresh_revoked__revocation_not_done_skips(record: Record, skips: Skips) -> None:
+    reason = skips("REFRESH-REVOKED", [])
+    assert "REVOKE-SUCCESS" in str(reason)
