@@ -7,9 +7,13 @@ a report. `benchmarks/` measures them (`nox -s bench`).
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +82,28 @@ def freeze_at_exit() -> None:
     to the exit. atexit handlers still run first (LIFO, so those registered later run
     before this one), the reports are closed files by then and stdout is flushed."""
     atexit.register(gc.freeze)
+
+
+@functools.cache
+def private_hypothesis_home() -> None:
+    """Hypothesis keeps caches in ./.hypothesis; a run must not litter the user's directory.
+
+    They go to the user's cache directory instead ($XDG_CACHE_HOME, else ~/.cache), kept
+    from run to run. Hypothesis stores only derived data there (its Unicode category
+    table, the constants of each local module keyed by a hash of its source, the codec
+    tables of `properties.codec_tables`), recomputed on a miss and equal either way, and
+    the phase keeps no example database (`database=None`): a seed generates the same
+    inputs with or without it. A fresh directory each run would recompute the first two
+    every time (~0.3 s) and leave one more directory in /tmp. Where no cache directory
+    can be made, a fresh temporary one."""
+    import hypothesis
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    configured = os.environ.get("XDG_CACHE_HOME", "")  # used when absolute (XDG base dirs)
+    try:
+        cache = Path(configured) if os.path.isabs(configured) else Path.home() / ".cache"
+        home = cache / "candescent-conformance" / f"hypothesis-{hypothesis.__version__}"
+        home.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError):  # RuntimeError: no home directory to be found
+        home = Path(tempfile.mkdtemp(prefix="conformance-hypothesis-"))
+    set_hypothesis_home_dir(home)

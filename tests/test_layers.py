@@ -47,16 +47,27 @@ ALLOWED: dict[str, frozenset[str]] = {
         },
         "results": set(),
         "waivers": {"contract", "errors", "results", "settings"},
-        "run": {
-            "checks",
+        "lockout": {"errors", "exchange", "preflight", "settings"},
+        "recordings": {
             "contract",
             "errors",
             "exchange",
             "preflight",
+            "scenarios",
+            "tuning",
+            "vocabulary",
+        },
+        "judging": {"checks", "contract", "errors", "exchange", "results", "waivers"},
+        "run": {
+            "contract",
+            "errors",
+            "exchange",
+            "judging",
+            "lockout",
             "properties",
+            "recordings",
             "redact",
             "results",
-            "scenarios",
             "sender",
             "settings",
             "waivers",
@@ -116,6 +127,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 # time the engine hands scenarios its `RunContext`, and they never import it back.
 TYPES_ONLY: dict[str, frozenset[str]] = {
     "scenarios": frozenset({"run"}),
+    "recordings": frozenset({"run"}),
+    "judging": frozenset({"run"}),
     "properties": frozenset({"run"}),
 }
 

@@ -17,10 +17,11 @@ from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
 from conformance.contract import load_contract
 from conformance.exchange import Exchange
-from conformance.run import Case, RunContext, _private_hypothesis_home
+from conformance.run import Case, RunContext
 from conformance.scenarios import SCENARIOS, Scenario
 from conformance.settings import Settings
 from conformance.tuning import frozen_heap as _frozen_heap
+from conformance.tuning import private_hypothesis_home as _private_hypothesis_home
 
 BASE = "https://target.test"
 

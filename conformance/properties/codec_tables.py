@@ -3,7 +3,7 @@
 `st.characters(codec=...)` (schemathesis asks for "utf-8" and "ascii"; so does
 `strategies.py`) makes hypothesis work out which code points the codec can encode by
 encoding all 1,114,112 of them, about 2 s per process for these two. It keeps the
-answer in its storage directory (`run._private_hypothesis_home`: the user's cache
+answer in its storage directory (`tuning.private_hypothesis_home`: the user's cache
 directory, or a fresh temporary one where none can be made), so a first run, a new
 hypothesis version or a run without a cache directory would pay those 2 s. The
 answers are facts of the codecs, not of the data: UTF-8 encodes every code point but

@@ -1,0 +1,152 @@
+"""Recordings: each scenario sent once, cached, and shared by every check that reads it;
+and the order they are sent in.
+
+The credential preflight first (a refusal stops the run before anything else is sent),
+then the fixed scenarios concurrently (latency overlaps), then the property-based ones,
+which take turns to generate (`sender.Turns`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from conformance.contract import RFC6749
+from conformance.errors import ConformanceError, Skipped
+from conformance.exchange import Exchange
+from conformance.preflight import check_client, check_login
+from conformance.scenarios import SCENARIOS
+from conformance.tuning import private_hypothesis_home
+from conformance.vocabulary import PLATFORM
+
+if TYPE_CHECKING:
+    from conformance.run import RunContext
+
+Progress = Callable[[int, int, str], None]
+SCENARIO_WORKERS = 4
+
+
+class Recordings:
+    """The scenarios of one run, each recorded (or its skip or error kept) once."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+        self._lock = threading.Lock()
+        self._scenario_locks = {name: threading.Lock() for name in SCENARIOS}
+        self._recorded: dict[str, list[Exchange] | BaseException] = {}
+        self._property_deadline: float | None = None
+        # What a check of "every exchange" reads: the scenarios of this run's contract.
+        self.family = PLATFORM if ctx.settings.platform else RFC6749
+        self.contract_scenarios = tuple(
+            n for n, s in SCENARIOS.items() if self.family in s.contracts
+        )
+
+    def exchanges(self, name: str) -> list[Exchange]:
+        """The recording of scenario `name`, sending it the first time it is asked for."""
+        with self._scenario_locks[name]:
+            if name not in self._recorded:
+                self._recorded[name] = self._record(name)
+            recorded = self._recorded[name]
+        if isinstance(recorded, BaseException):
+            raise recorded
+        return recorded
+
+    def _record(self, name: str) -> list[Exchange] | BaseException:
+        ctx, scenario = self._ctx, SCENARIOS[name]
+        reason = ctx.roles().get(scenario.needs) if scenario.needs else None
+        if reason:
+            return Skipped(reason)
+        if scenario.phase == "property" and ctx.settings.skip_properties:
+            return Skipped("the property-based phase is off (--skip-properties)")
+        try:
+            if scenario.phase != "property":
+                return scenario.run(ctx)
+            with ctx.sender.turns.holding():  # one generates at a time (`Turns`)
+                return scenario.run(ctx)
+        except (Skipped, ConformanceError) as exc:
+            return exc
+
+    def _quietly(self, name: str) -> None:
+        with contextlib.suppress(Skipped, ConformanceError):
+            self.exchanges(name)  # cached; the checks that read it report the outcome
+
+    def check_credentials(self) -> None:
+        """Send the scenarios that use the configured credentials plainly, client first,
+        before anything else, and stop the run (CredentialsRefused) if the target refuses
+        them: a wrong secret must not read as the target's failure, and a wrong password
+        must not be tried again and again against the user's lock-out counter."""
+        firsts = sorted(
+            (s for s in SCENARIOS.values() if self.family in s.contracts and s.preflight),
+            key=lambda s: s.preflight != "client",
+        )
+        for scenario in firsts:
+            try:
+                sent = self.exchanges(scenario.name)
+            except Skipped:
+                continue  # the role is not configured: nothing to check
+            if sent:
+                (check_client if scenario.preflight == "client" else check_login)(sent[0])
+
+    def prepare(self, names: Iterable[str], progress: Progress | None = None) -> None:
+        """Send the named scenarios after the credential preflight: fixed ones
+        concurrently, then the property-based ones one at a time, since they share the
+        time budget, and those `alongside` the others in threads of their own, taking
+        turns to generate. `progress` hears (done, total, scenario) after each."""
+        self.check_credentials()
+        chosen = sorted(set(names))
+        fixed = [n for n in chosen if SCENARIOS[n].phase != "property"]
+        generated = [n for n in chosen if SCENARIOS[n].phase == "property"]
+        done = 0
+
+        def send(name: str) -> None:
+            nonlocal done
+            self._quietly(name)
+            with self._lock:
+                done += 1
+                count = done
+            if progress is not None:
+                progress(count, len(chosen), name)
+
+        with ThreadPoolExecutor(max_workers=SCENARIO_WORKERS) as pool:
+            list(pool.map(send, fixed))
+        if generated:
+            private_hypothesis_home()
+        # Property scenarios generate one at a time: schemathesis imports lazily and
+        # CPython 3.11's ast is not thread-safe (concurrent generation failed with import
+        # and AST errors). One that mostly waits for the target runs alongside the others,
+        # generating while they wait for answers and they while it waits (`sender.Turns`).
+        alongside = [n for n in generated if SCENARIOS[n].alongside]
+        with ThreadPoolExecutor(max(1, len(alongside)), "conformance-alongside") as beside:
+            running = [beside.submit(send, name) for name in alongside]
+            for name in generated:
+                if name not in alongside:
+                    send(name)
+            for future in running:
+                future.result()
+
+    def time_left(self) -> float:
+        """Seconds the property-based phase may still spend (its clock starts on first ask)."""
+        with self._lock:
+            if self._property_deadline is None:
+                self._property_deadline = time.monotonic() + self._ctx.settings.max_time
+            return max(0.0, self._property_deadline - time.monotonic())
+
+    def recorded(self) -> list[Exchange]:
+        """Every exchange recorded so far, scenario by scenario."""
+        with self._lock:
+            values = list(self._recorded.values())
+        return [e for value in values if isinstance(value, list) for e in value]
+
+    def generated_requests(self) -> int:
+        """Requests the property-based phase sent (those recorded so far)."""
+        with self._lock:
+            recorded = dict(self._recorded)
+        return sum(
+            len(value)
+            for name, value in recorded.items()
+            if SCENARIOS[name].phase == "property" and isinstance(value, list)
+        )
