@@ -46,6 +46,11 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "txid-missing-on-errors", "TXID-PRESENT", "Error responses carry no transactionId header."
     ),
     Fault(
+        "txid-missing-on-wrong-method",
+        "TXID-PRESENT",
+        "Answers to a method other than POST on the token path carry no transactionId.",
+    ),
+    Fault(
         "txid-not-echoed",
         "TXID-ECHO",
         "Responses carry a fresh UUID instead of the request's transactionId.",

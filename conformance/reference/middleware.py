@@ -79,8 +79,10 @@ class ResponseHeadersMiddleware:
     ) -> list[tuple[bytes, bytes]]:
         status: int = message["status"]
         headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _REPLACED]
+        wrong_method = scope["method"] != "POST" and scope["path"] == TOKEN_PATH
         if transaction_id is not None and not (
-            status >= 400 and self.ctx.has_fault("txid-missing-on-errors")
+            (status >= 400 and self.ctx.has_fault("txid-missing-on-errors"))
+            or (wrong_method and self.ctx.has_fault("txid-missing-on-wrong-method"))
         ):
             headers.append((b"transactionId", transaction_id))
         token_ok = status == 200 and scope["path"] == TOKEN_PATH

@@ -87,25 +87,43 @@ def test_txid_present__header_name_case_is_ignored_passes(record: Record, run_ch
 
 
 @pytest.mark.requirement("TXID-PRESENT")
-@pytest.mark.verdict("passes")
-def test_txid_present__undocumented_methods_are_not_judged_passes(
-    record: Record, run_check: Judge
+@pytest.mark.verdict("fails")
+def test_txid_present__wrong_method_answer_without_header_fails(
+    record: Record, fails: Fails
 ) -> None:
+    # D1: "whatever the status": the token endpoint's 405 to a PUT is a response too.
     other = record(
         405, echo=False, method="PUT", operation="other", scenario="method_not_post", label="PUT"
     )
+    fails("TXID-PRESENT", [other, record(200)])
+
+
+@pytest.mark.requirement("TXID-PRESENT")
+@pytest.mark.verdict("passes")
+def test_txid_present__wrong_method_answer_with_header_passes(
+    record: Record, run_check: Judge
+) -> None:
+    other = record(405, method="PUT", operation="other", scenario="method_not_post", label="PUT")
     run_check("TXID-PRESENT", [other, record(200)])
+
+
+@pytest.mark.requirement("TXID-PRESENT")
+@pytest.mark.verdict("passes")
+def test_txid_present__a_message_that_is_not_valid_http_is_not_judged_passes(
+    record: Record, run_check: Judge
+) -> None:
+    # A raw POST whose transactionId holds CR or LF: what answers it is an HTTP layer.
+    raw = record(400, echo=False, operation="other", scenario="prop_txid_invalid", label="raw")
+    run_check("TXID-PRESENT", [raw, record(200)])
 
 
 @pytest.mark.requirement("TXID-PRESENT")
 @pytest.mark.verdict("skips")
 def test_txid_present__nothing_answered_skips(record: Record, skips: Skips) -> None:
-    other = record(
-        405, echo=False, method="PUT", operation="other", scenario="method_not_post", label="PUT"
-    )
+    raw = record(400, echo=False, operation="other", scenario="prop_txid_invalid", label="raw")
     lost = record(raises=httpx.ConnectError)
     skips("TXID-PRESENT", [])
-    skips("TXID-PRESENT", [other, lost])
+    skips("TXID-PRESENT", [raw, lost])
 
 
 # --- TXID-ECHO (D2) -----------------------------------------------------------------------

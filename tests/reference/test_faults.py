@@ -88,6 +88,9 @@ def _code_reuse(api: Api) -> int:
 
 PROBES: dict[str, Probe] = {
     "txid-missing-on-errors": lambda api: "transactionid" in _cc(api, client=None).headers,
+    "txid-missing-on-wrong-method": lambda api: (
+        "transactionid" in api.send(TOKEN, method="GET").headers
+    ),
     "txid-not-echoed": lambda api: _cc(api, txid="0b8f4c1e-7a0d-4e1a-9a57-1d2c3b4a5f60").headers[
         "transactionId"
     ],
