@@ -245,7 +245,7 @@ def test_pytest_collect_only__sends_nothing_and_writes_nothing(tmp_path: Path) -
         )
         sent = counter.requests
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "82 tests collected" in done.stdout or "tests collected" in done.stdout
+    assert "tests collected" in done.stdout
     assert sent == 0
     assert (tmp_path / "reports" / "results.json").read_text() == before
 

@@ -75,7 +75,7 @@ def test_fault__suite_fails_exactly_the_faulted_requirement(
         assert warned <= {fault.requirement, "SCHEMA-RESPONSE-CONFORMS"}
         assert _failed_musts(outcomes) == set() and exit_code(outcomes) == EXIT_OK
         return
-    assert _failed_musts(outcomes) == {fault.requirement}
+    assert _failed_musts(outcomes) == {fault.requirement, *fault.also}
     assert exit_code(outcomes) == EXIT_MUST_FAILED
 
 

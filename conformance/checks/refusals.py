@@ -140,9 +140,11 @@ REFUSALS: dict[str, Refusal] = {
     "AUTH-MALFORMED": Refusal(("auth_malformed",), (401,)),
     "AUTH-WRONG-SECRET": Refusal(("auth_wrong_secret",), (401,)),
     "AUTH-UNKNOWN-CLIENT": Refusal(("auth_unknown_client",), (401,)),
+    "AUTH-CREDENTIALS-WHOLE": Refusal(("auth_near_miss_credentials",), (401,)),
     "GRANT-MISSING": Refusal(("grant_missing",), (400,)),
     "GRANT-UNSUPPORTED": Refusal(("grant_unsupported",), (400,)),
     "BODY-NOT-FORM": Refusal(("body_not_form",)),
+    "PARAMS-BODY-ONLY": Refusal(("params_in_query",)),
     "PARAM-REPEATED": Refusal(
         ("param_repeated", "prop_param_order"), labels={"prop_param_order": ("repeated",)}
     ),

@@ -52,6 +52,12 @@ def authenticate_client(headers: RawHeaders, accounts: Accounts, faults: frozens
         if "unknown-client-403" in faults:
             raise ApiError(Problem.FORBIDDEN)
         raise ApiError(Problem.INVALID_CLIENT, status=failed_status)
+    if "secret-prefix-compare" in faults:
+        # The bug under test (D28): compared only over the length presented, so an
+        # empty or truncated secret passes.
+        if not client.client_secret.startswith(secret):
+            raise ApiError(Problem.INVALID_CLIENT, status=failed_status)
+        return client
     if not _same(secret, client.client_secret) and "secret-not-checked" not in faults:
         raise ApiError(Problem.INVALID_CLIENT, status=failed_status)
     return client

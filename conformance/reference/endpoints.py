@@ -45,8 +45,10 @@ class Endpoints:
         """`POST /oauth2/v1/token`: validate in the documented order, then grant."""
         ctx = self.ctx
         # GET reaches here only under the `get-issues-token` fault (D16).
+        # `query-params-accepted` (D27): a POST whose body is empty is read from its query.
+        query_post = ctx.has_fault("query-params-accepted") and bool(request.url.query)
         client, params = await self._accepted(
-            request, ctx.faults, from_query=request.method != "POST"
+            request, ctx.faults, from_query=request.method != "POST" or query_post
         )
         if ctx.rfc6749:
             check_rfc_request(params, client, ctx.faults)
@@ -60,6 +62,8 @@ class Endpoints:
                 unchecked=ctx.has_fault("institution-unchecked"),
             )
         if grant not in client.grants and not ctx.has_fault("grant-restrictions-ignored"):
+            if ctx.has_fault("grant-forbidden-401"):  # D26: reads as failed authentication
+                raise ApiError(Problem.INVALID_CLIENT)
             raise ApiError(Problem.GRANT_NOT_ALLOWED, "the client may not use this grant")
         body = run_grant(grant, GrantRequest(ctx, client, params))
         return self._token_response(body, client)

@@ -31,6 +31,9 @@ class Fault:
     description: str
     # True when only generated input (the property-based phase) meets the faulty path.
     generated_input: bool = False
+    # Platform requirements the breakage entails (a secret never checked is also never
+    # compared whole): they fail with `requirement`, and no others do.
+    also: tuple[str, ...] = ()
     # The requirement of specs/rfc6749.toml broken when the reference serves edition
     # "rfc6749"; None when the fault does not break exactly one requirement there.
     rfc6749: str | None = None
@@ -85,11 +88,19 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "secret-not-checked",
         "AUTH-WRONG-SECRET",
         "A known client with a wrong secret is authenticated.",
+        also=("AUTH-CREDENTIALS-WHOLE",),
+    ),
+    Fault(
+        "secret-prefix-compare",
+        "AUTH-CREDENTIALS-WHOLE",
+        "The client secret is compared over the length presented: an empty or truncated "
+        "secret authenticates.",
     ),
     Fault(
         "unknown-client-403",
         "AUTH-UNKNOWN-CLIENT",
         "An unknown client id gets 403 CMN_90006 instead of 401.",
+        also=("AUTH-CREDENTIALS-WHOLE",),  # a near-miss client id is an unknown one
     ),
     Fault(
         "basic-not-urldecoded",
@@ -107,6 +118,11 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "grant-unsupported-403",
         "GRANT-UNSUPPORTED",
         "An unsupported grant_type gets 403 CMN_90007 instead of 400.",
+    ),
+    Fault(
+        "query-params-accepted",
+        "PARAMS-BODY-ONLY",
+        "A POST whose parameters travel in the URL query is read from the query.",
     ),
     Fault(
         "json-body-accepted",
@@ -261,6 +277,14 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "grant-restrictions-ignored",
         "CLIENT-GRANT-FORBIDDEN",
         "Clients may use grants they are not allowed.",
+        rfc6749="RFC-UNAUTHORIZED-CLIENT",
+        also=("CLIENT-GRANT-FORBIDDEN-403",),  # a token is no 403 either
+    ),
+    Fault(
+        "grant-forbidden-401",
+        "CLIENT-GRANT-FORBIDDEN-403",
+        "A client not allowed the grant gets 401 CMN_90004, as if it had failed to "
+        "authenticate, instead of 403.",
         rfc6749="RFC-UNAUTHORIZED-CLIENT",
     ),
     Fault(

@@ -79,6 +79,16 @@ def body_not_form(ctx: RunContext) -> list[Exchange]:
     ]
 
 
+@scenario("params_in_query")
+def params_in_query(ctx: RunContext) -> list[Exchange]:
+    # D27: read from the body only. The grant alone travels in the query: no credential
+    # is ever put in a URL, where servers and proxies log it.
+    expects = expecting(ctx, "PARAMS-BODY-ONLY")
+    return [
+        ctx.send("params_in_query", "query-only", params=cc_form(ctx), body=b"", expects=expects)
+    ]
+
+
 @scenario("method_not_post", contracts=BOTH)
 def method_not_post(ctx: RunContext) -> list[Exchange]:
     sent = [

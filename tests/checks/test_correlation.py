@@ -371,6 +371,23 @@ def test_txid_header_case__refused_spelling_fails(
 
 @pytest.mark.requirement("TXID-HEADER-CASE")
 @pytest.mark.verdict("fails")
+def test_txid_header_case__refused_only_when_spelled_otherwise_fails(
+    record: Record, fails: Fails
+) -> None:
+    canonical = record(200, scenario="cc_success", label="token-0")
+    fails("TXID-HEADER-CASE", [canonical, _spelled(record, "TRANSACTIONID", 400)])
+
+
+@pytest.mark.requirement("TXID-HEADER-CASE")
+@pytest.mark.verdict("skips")
+def test_txid_header_case__refused_however_spelled_skips(record: Record, skips: Skips) -> None:
+    # The canonical spelling is refused too (a broken grant): nothing says the case matters.
+    canonical = record(403, scenario="cc_success", label="token-0")
+    skips("TXID-HEADER-CASE", [canonical, _spelled(record, "TRANSACTIONID", 403)])
+
+
+@pytest.mark.requirement("TXID-HEADER-CASE")
+@pytest.mark.verdict("fails")
 def test_txid_header_case__200_without_token_fails(record: Record, fails: Fails) -> None:
     empty = record(
         200,

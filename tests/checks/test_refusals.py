@@ -94,6 +94,14 @@ FIXED: dict[str, Refusal] = {
         ((401, "CMN_90004"),),
         wrong=403,
     ),
+    "AUTH-CREDENTIALS-WHOLE": Refusal(
+        "auth_near_miss_credentials",
+        "secret-truncated",
+        CC,
+        {"auth": Client("conformance-client", "reference-secret-")},
+        ((401, "CMN_90004"),),
+        wrong=403,
+    ),
     "AUTH-UNKNOWN-CLIENT": Refusal(
         "auth_unknown_client",
         "unknown",
@@ -135,6 +143,13 @@ ANY: dict[str, Refusal] = {
         "json",
         None,
         {"body": b'{"grant_type": "client_credentials"}', "content_type": "application/json"},
+        fixed=False,
+    ),
+    "PARAMS-BODY-ONLY": Refusal(
+        "params_in_query",
+        "query-only",
+        None,
+        {"body": b"", "params": {"grant_type": "client_credentials"}},
         fixed=False,
     ),
     "PARAM-REPEATED": Refusal(

@@ -103,10 +103,14 @@ PROBES: dict[str, Probe] = {
         api.send(TOKEN, headers=api.headers(None, extra=[("Authorization", "Bearer x")]), form={})
     ),
     "secret-not-checked": lambda api: _status(_cc(api, client=(CLIENT[0], "wrong"))),
+    "secret-prefix-compare": lambda api: _status(_cc(api, client=(CLIENT[0], CLIENT[1][:-1]))),
     "unknown-client-403": lambda api: _status(_cc(api, client=("nobody", "x"))),
     "basic-not-urldecoded": lambda api: _status(_cc(api, client=SPECIAL)),
     "grant-missing-defaults": lambda api: _status(api.token(None, username="someone")),
     "grant-unsupported-403": lambda api: _status(api.token("implicit")),
+    "query-params-accepted": lambda api: _status(
+        api.send(TOKEN, content=b"", params={"grant_type": "client_credentials"})
+    ),
     "json-body-accepted": lambda api: _status(
         api.send(
             TOKEN, content=b'{"grant_type": "client_credentials"}', content_type="application/json"
@@ -152,6 +156,7 @@ PROBES: dict[str, Probe] = {
     "code-reusable": _code_reuse,
     "invalid-code-accepted": lambda api: _status(api.exchange("never-issued")),
     "grant-restrictions-ignored": lambda api: _status(api.password_grant(client=RESTRICTED)),
+    "grant-forbidden-401": lambda api: _status(api.password_grant(client=RESTRICTED)),
     "audit-log-ascii": lambda api: _status(api.token("client_credentials", note="café")),
     "code-blank-accepted": lambda api: _status(api.token("authorization_code", code="")),
 }

@@ -1015,6 +1015,11 @@ PROBES: dict[str, tuple[Probe, object, object]] = {
         (400, "unauthorized_client"),
         (200, None),
     ),
+    "grant-forbidden-401": (
+        lambda api: _status_error(password(api, client=RESTRICTED)),
+        (400, "unauthorized_client"),
+        (401, "invalid_client"),
+    ),
     "rfc-cc-broken": (
         lambda api: [
             _status_error(cc(api)),
