@@ -13,12 +13,15 @@ from tests.fixtures.targets import JudgeReference
 pytestmark = pytest.mark.slow
 
 RFC_FAULTS = sorted(name for name, fault in FAULTS.items() if fault.rfc6749)
+# The property-based phase runs in every run here, as in a user's: enough examples that
+# each property sends some of each kind of request, few enough for one run per fault.
+EXAMPLES = 20
 
 
 def test_clean_reference__every_rfc_requirement_passes_and_no_role_is_missing(
     judge_reference: JudgeReference,
 ) -> None:
-    outcomes = judge_reference(RFC6749)
+    outcomes = judge_reference(RFC6749, examples=EXAMPLES)
     assert {o.requirement_id for o in outcomes} == {
         r.id for r in contract_for(RFC6749).requirements
     }
@@ -42,7 +45,7 @@ def test_fault__the_profile_fails_exactly_the_faulted_requirement(
     judge_reference: JudgeReference, name: str
 ) -> None:
     wanted = FAULTS[name].rfc6749
-    outcomes = judge_reference(RFC6749, frozenset({name}))
+    outcomes = judge_reference(RFC6749, frozenset({name}), examples=EXAMPLES)
     assert not [o for o in outcomes if o.outcome == "error"]
     broken = {o.requirement_id: o.outcome for o in outcomes if o.outcome in {"failed", "warned"}}
     level = contract_for(RFC6749).requirement(str(wanted)).level(RFC6749)

@@ -154,7 +154,7 @@ def ensure_transaction_id_name_case_insensitive(
     exchanges: Sequence[Exchange], ctx: CheckContext
 ) -> None:
     """transactionId is accepted whatever the case of the header name."""
-    spelled = [e for e in exchanges if e.scenario != "cc_success"]
+    variants = [e for e in exchanges if e.scenario != "cc_success"]
     canonical = [e for e in exchanges if e.scenario == "cc_success"]
     if canonical and not any(e.issued_token() for e in canonical):
         # Refused however the name is spelled: that is not about its case.
@@ -162,7 +162,7 @@ def ensure_transaction_id_name_case_insensitive(
             "the same request with the header spelled transactionId got no token either "
             "(see CC-SUCCESS): no verdict on the case of its name"
         )
-    for exchange in require_any(spelled, "the scenario sent no request"):
+    for exchange in require_any(variants, "the scenario sent no request"):
         if not exchange.issued_token():
             spelled = [n for n, _ in exchange.request.headers if n.lower() == "transactionid"]
             raise ctx.fail(

@@ -34,7 +34,7 @@ def _sent_field(exchange: Exchange, name: str) -> str | None:
 
 
 @check("REFRESH-SUCCESS", uses=("refresh_rotation", LIFECYCLE))
-@check("RFC-REFRESH-SUCCESS", uses=("refresh_rotation",))
+@check("RFC-REFRESH-SUCCESS", uses=("refresh_rotation", LIFECYCLE))
 def ensure_refresh_token_grant(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A valid refresh_token request gets 200 with a new access_token.
 
@@ -67,7 +67,7 @@ def ensure_refresh_token_rotated(exchanges: Sequence[Exchange], ctx: CheckContex
             )
 
 
-@check("RFC-REFRESH-ROTATION", uses=("refresh_rotation",))
+@check("RFC-REFRESH-ROTATION", uses=("refresh_rotation", LIFECYCLE))
 def observe_refresh_rotation(exchanges: Sequence[Exchange], ctx: CheckContext) -> str:
     """Information: whether refresh tokens rotate, and whether old ones still work (6, MAY)."""
     refreshed = labelled(exchanges, "refresh", _no_refresh(ctx))[0]

@@ -12,6 +12,13 @@ records; the registered checks judge the recordings afterwards:
 - `prop_param_order`: permuted parameters are accepted (PARAM-ORDER), repeated ones
   refused (PARAM-REPEATED).
 
+Under RFC 6749 alone (the properties above are the platform's):
+
+- `prop_grant_types`: generated grant_type values no server defines get 400
+  unsupported_grant_type (RFC-UNSUPPORTED-GRANT);
+- `prop_scope_tokens`: generated scope tokens (3.3) no client holds are refused with
+  invalid_scope or left out of the token's scope (RFC-SCOPE-UNKNOWN).
+
 Each property but the concurrent one keeps several requests in flight while it
 generates the next (`pipeline`), recorded in generation order. The echo is still
 judged request by request: every exchange knows which transactionIds flew beside it
@@ -27,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from conformance.contract import RFC6749
 from conformance.exchange import Exchange
 from conformance.properties.pipeline import workers_for
 from conformance.properties.recording import (
@@ -37,13 +45,17 @@ from conformance.properties.recording import (
 )
 from conformance.properties.strategies import (
     FormShape,
+    ScopeRequest,
     form_shapes,
     h11_sendable,
     header_casings,
     invalid_transaction_ids,
+    scope_requests,
     scopes_values,
+    unsupported_grant_types,
 )
-from conformance.scenarios import CC, PW, cc_form, password_form, scenario
+from conformance.scenarios import CC, PW, UNKNOWN_SCOPE, cc_form, password_form, scenario
+from conformance.scenarios.base import with_scope
 
 if TYPE_CHECKING:
     from conformance.run import RunContext
@@ -197,4 +209,40 @@ def prop_param_order(ctx: RunContext) -> list[Exchange]:
             rec.submit(label, txid, form=shape.arrange(form), grant=grant, expects=expects)
 
     run_property(rec, ordered, ctx.settings.examples, workers_for(ctx.settings.concurrency))
+    return rec.exchanges
+
+
+# --- RFC 6749 alone ----------------------------------------------------------------------
+# Each draws a transactionId as the platform's do (`Recording.call` leaves it unsent
+# under RFC 6749), so a property reads the same values whichever contract it serves.
+
+
+@scenario("prop_grant_types", phase="property", contracts=(RFC6749,))
+def prop_grant_types(ctx: RunContext) -> list[Exchange]:
+    """grant_type values in RFC 6749's syntax (A.10) that name no grant a server defines,
+    labelled "unsupported-grant"."""
+    rec = Recording(ctx, "prop_grant_types")
+
+    @given(grant=unsupported_grant_types(), txid=rec.transaction_ids())
+    def unsupported(grant: str, txid: str) -> None:
+        if rec.active():
+            rec.submit("unsupported-grant", txid, form={"grant_type": grant})
+
+    run_property(rec, unsupported, ctx.settings.examples, workers_for(ctx.settings.concurrency))
+    return rec.exchanges
+
+
+@scenario("prop_scope_tokens", phase="property", contracts=(RFC6749,))
+def prop_scope_tokens(ctx: RunContext) -> list[Exchange]:
+    """client_credentials asking for generated scope tokens (RFC 6749 3.3) no client holds,
+    sometimes beside the configured scope, labelled "unknown-scope"."""
+    rec = Recording(ctx, "prop_scope_tokens")
+
+    @given(asked=scope_requests(UNKNOWN_SCOPE), txid=rec.transaction_ids())
+    def scoped(asked: ScopeRequest, txid: str) -> None:
+        if rec.active():
+            form = with_scope(ctx, {"grant_type": CC}, asked.value(ctx.settings.scope))
+            rec.submit("unknown-scope", txid, form=form, grant=CC)
+
+    run_property(rec, scoped, ctx.settings.examples, workers_for(ctx.settings.concurrency))
     return rec.exchanges

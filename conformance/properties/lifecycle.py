@@ -6,17 +6,22 @@ revoked token, presents one client's token as the other's (when a second client 
 configured), and presents tokens that are no refresh token at all. It asserts
 nothing: it records each request under the label the checks read:
 
-| label | judged by |
-|---|---|
-| `refresh` (a live token) | REFRESH-SUCCESS, REFRESH-ROTATES |
-| `reuse` (rotated out) | REFRESH-REUSE |
-| `revoke` / `after-revoke` | REVOKE-SUCCESS / REFRESH-REVOKED |
-| `other-client` | REFRESH-FOREIGN |
-| `never-issued`, `access-as-refresh` | REFRESH-UNKNOWN |
+| label | judged by: the platform | RFC 6749 alone |
+|---|---|---|
+| `refresh` (a live token) | REFRESH-SUCCESS, REFRESH-ROTATES | RFC-REFRESH-SUCCESS |
+| `reuse` (rotated out) | REFRESH-REUSE | RFC-REFRESH-ROTATION (1) |
+| `revoke` / `after-revoke` | REVOKE-SUCCESS / REFRESH-REVOKED | not sent (2) |
+| `other-client` | REFRESH-FOREIGN | RFC-REFRESH-CLIENT-BOUND |
+| `never-issued`, `access-as-refresh` | REFRESH-UNKNOWN | RFC-INVALID-GRANT |
 
-and every exchange feeds the run-wide rules (TOKEN-UNIQUE: access tokens never
-repeat; TXID-PRESENT; NO-5XX; ...). Requests go one at a time (each step depends on
-the answers before it), and TXID-ECHO judges them too.
+(1) information: RFC 6749 6 lets the server keep the old token valid (it MAY revoke
+it); refused, its answer is judged by the run-wide RFC checks (RFC-ERROR-STATUS, ...).
+(2) RFC 6749 defines no revocation.
+
+Every exchange feeds the run-wide rules of the run's contract (TOKEN-UNIQUE: access
+tokens never repeat; TXID-PRESENT; NO-5XX; RFC-ERROR-BODY; ...). Requests go one at a
+time (each step depends on the answers before it), and on the platform TXID-ECHO judges
+them too. Under RFC 6749 no transactionId is sent (`Recording.call`).
 
 The model is the target's state, so it lives for the whole run (`Tokens`): each
 hypothesis example goes on from where the last one left the target. It only labels
@@ -41,6 +46,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_sta
 from conformance.exchange import Exchange
 from conformance.properties.recording import Recording, property_settings, seed_for
 from conformance.scenarios import PW, RT, password_form, refresh_token_of, scenario
+from conformance.scenarios.base import BOTH, USER_UNDER_RFC6749, expecting
 
 if TYPE_CHECKING:
     from conformance.run import RunContext
@@ -110,7 +116,9 @@ class LifecycleRun:
         self.tokens = Tokens()
         self.logins = 0
         self.roles = ("", "second") if ctx.settings.client("second") else ("",)
-        self.revocation = bool(ctx.settings.revoke_path)
+        # Revocation (RFC 7009) is the platform's: RFC 6749 has no rule on it to judge.
+        judged = expecting(ctx, "REFRESH-REVOKED") is not None
+        self.revocation = bool(ctx.settings.revoke_path) and judged
 
     def take_login(self) -> bool:
         """Count one login of the configured user, when one is needed and allowed."""
@@ -236,12 +244,14 @@ class TokenLifecycle(RuleBasedStateMachine):
                 tokens.forget(session)
             return
         never = NEVER_ISSUED_PREFIX + token
-        self.run.refresh(txid, "never-issued", "", never, expects="REFRESH-INVALID-STATUS")
+        expects = expecting(self.run.ctx, "REFRESH-INVALID-STATUS")
+        self.run.refresh(txid, "never-issued", "", never, expects=expects)
 
 
-@scenario(NAME, phase="property", alongside=True)
+@scenario(NAME, phase="property", alongside=True, contracts=BOTH, needs_under=USER_UNDER_RFC6749)
 def prop_lifecycle(ctx: RunContext) -> list[Exchange]:
-    """Walk the lifecycle machine: a twenty-fifth of the examples, each of STEPS rules."""
+    """Walk the lifecycle machine: a twenty-fifth of the examples, each of STEPS rules.
+    Under RFC 6749 the user is a role: without one the machine is not walked."""
     run = LifecycleRun(ctx)
 
     class Machine(TokenLifecycle):

@@ -116,7 +116,10 @@ class Recording:
         """Send one request with `txid` (already taken) in header `name`; None once the
         budget is spent. Records nothing: concurrent callers record in their own order."""
         if isinstance(txid, str) and name == TRANSACTION_ID:
-            send["transaction_id"] = txid
+            # RFC 6749 has no transactionId: the drawn one stays unsent (the sender's
+            # default), so what is drawn, and so sent otherwise, does not depend on it.
+            if self.ctx.settings.platform:
+                send["transaction_id"] = txid
         else:
             send["transaction_id"] = None
             send["extra_headers"] = [*send.get("extra_headers", ()), (name, txid)]

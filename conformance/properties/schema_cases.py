@@ -23,7 +23,7 @@ import yaml
 from schemathesis import APIOperation, Case
 from schemathesis.core import NOT_SET
 
-from conformance.contract import GRANTS, load_contract
+from conformance.contract import GRANTS, contract_for
 from conformance.openapi import openapi_path
 
 FORM = "application/x-www-form-urlencoded"
@@ -74,19 +74,20 @@ def _document(edition: str) -> dict[str, Any]:
     return loaded
 
 
-def token_path() -> str:
-    """The token operation's path in the document (the target's may differ)."""
-    return str(load_contract().meta["token_path"])
+def token_path(edition: str) -> str:
+    """The token operation's path in the edition's document (the target's may differ)."""
+    return str(contract_for(edition).meta["token_path"])
 
 
-def _form_media(document: dict[str, Any]) -> dict[str, Any]:
-    media: dict[str, Any] = document["paths"][token_path()]["post"]["requestBody"]["content"][FORM]
+def _form_media(document: dict[str, Any], edition: str) -> dict[str, Any]:
+    operation = document["paths"][token_path(edition)]["post"]
+    media: dict[str, Any] = operation["requestBody"]["content"][FORM]
     return media
 
 
-def _branches(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _branches(document: dict[str, Any], edition: str) -> dict[str, dict[str, Any]]:
     schemas = document["components"]["schemas"]
-    refs = _form_media(document)["schema"]["oneOf"]
+    refs = _form_media(document, edition)["schema"]["oneOf"]
     branches = [schemas[ref["$ref"].rsplit("/", 1)[1]] for ref in refs]
     return {branch["properties"]["grant_type"]["const"]: branch for branch in branches}
 
@@ -94,7 +95,7 @@ def _branches(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def grant_schemas(edition: str) -> dict[str, dict[str, Any]]:
     """Each grant's request schema (a branch of the body's oneOf), by its grant_type const.
     Shared and cached: read them, never change them."""
-    return _branches(_document(edition))
+    return _branches(_document(edition), edition)
 
 
 def token_operation(edition: str, grant: str | None = None) -> APIOperation[Any, Any, Any, Any]:
@@ -104,19 +105,21 @@ def token_operation(edition: str, grant: str | None = None) -> APIOperation[Any,
     depend on the one before it."""
     document = copy.deepcopy(_document(edition))
     if grant is not None:
-        _narrow_to_grant(document, grant, _branches(document)[grant])
-    return schemathesis.openapi.from_dict(document)[token_path()]["POST"]
+        branch = _branches(document, edition)[grant]
+        _narrow_to_grant(_form_media(document, edition), grant, branch)
+    return schemathesis.openapi.from_dict(document)[token_path(edition)]["POST"]
 
 
-def _narrow_to_grant(document: dict[str, Any], grant: str, branch: dict[str, Any]) -> None:
+def _narrow_to_grant(media: dict[str, Any], grant: str, branch: dict[str, Any]) -> None:
     """Make the body schema one grant's required fields plus unknown string parameters.
 
     The document says `additionalProperties: false` (a client should send nothing else),
     but RFC 6749 3.2 says a server MUST ignore unrecognized parameters, so a body with
-    extra ones is still a valid request. Optional `scopes` is left out: which scopes a
-    client holds is not configured, and unknown ones are rightly refused (SCOPES-UNKNOWN).
+    extra ones is still a valid request. The optional fields are left out (the platform's
+    `scopes`, RFC 6749's `scope` and `redirect_uri`): which scopes a client holds is not
+    configured, unknown ones are rightly refused (SCOPES-UNKNOWN, RFC-SCOPE-UNKNOWN), and
+    what the run configures is added as configured (`positive_form`'s credentials).
     """
-    media = _form_media(document)
     required = list(branch["required"])
     media["schema"] = {
         "type": "object",

@@ -16,11 +16,16 @@ first, and each chain walks one request at a time in a worker thread beside the 
 Generation and schemathesis' verdicts always run in the calling thread.
 
 Scenarios (phase "property"):
-- `prop_positive`: valid requests per grant; only unknown parameters vary (RFC 6749 3.2).
-- `prop_negative`: schema-violating bodies with valid headers; labelled `negative` (and
-  judged) when a required field of the grant is broken on the wire, else `optional-only`.
-- `prop_coverage`: schemathesis' deterministic coverage cases: the document's examples,
-  boundary values, missing fields and headers, other methods and media types.
+- `prop_positive` (both contracts): valid requests per grant; only unknown parameters
+  vary (RFC 6749 3.2). Under RFC 6749 alone it generates from `openapi-rfc6749.yaml`,
+  sends no transactionId, and is judged by the RFC checks only (RFC-UNKNOWN-PARAM-IGNORED
+  and the run-wide ones), not by schemathesis' verdicts, which hold the platform's rules.
+- `prop_negative` (the platform's): schema-violating bodies with valid headers; labelled
+  `negative` (and judged) when a required field of the grant is broken on the wire,
+  else `optional-only`.
+- `prop_coverage` (the platform's): schemathesis' deterministic coverage cases: the
+  document's examples, boundary values, missing fields and headers, other methods and
+  media types.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from conformance.properties.schema_cases import (
 from conformance.properties.schema_coverage import coverage_request
 from conformance.properties.schema_verdicts import NOTE_LIMIT, Judging, verdicts
 from conformance.scenarios import CC, CODE, PW, RT, password_form, refresh_token_of, scenario
+from conformance.scenarios.base import BOTH, code_form, with_scope
 
 if TYPE_CHECKING:
     from conformance.run import RunContext
@@ -142,7 +148,11 @@ class Sending:
         carries is decided now, by the one thread that makes this property's requests."""
         if self.stopped or self.ctx.time_left() <= 0:
             return None
-        kwargs.setdefault("transaction_id", self.transaction_id())
+        # Drawn under either contract, so each stream stays one function of the seed; RFC
+        # 6749 has no transactionId, and the sender leaves it out there by default.
+        transaction_id = self.transaction_id()
+        if self.ctx.settings.platform:
+            kwargs.setdefault("transaction_id", transaction_id)
         if case is not None:
             self.cases += 1
 
@@ -156,8 +166,11 @@ class Sending:
             if exchange is None:
                 self.stopped = True
                 return None
-            judging = self._judging(exchange)
-            found = verdicts(case, exchange, judging) if case is not None else ()
+            # Schemathesis' verdicts hold the platform's run-wide rules (NO-5XX, its error
+            # bodies, TXID-ECHO): under RFC 6749 alone only the RFC checks judge.
+            found: tuple[str, ...] = ()
+            if case is not None and self.ctx.settings.platform:
+                found = verdicts(case, exchange, self._judging(exchange))
             redacted = (self.ctx.redactor.text(note)[:NOTE_LIMIT] for note in found)
             exchange = replace(exchange, notes=(*notes, *redacted))
             self.sent.append(exchange)
@@ -281,13 +294,20 @@ class RefreshChain:
 
 
 def _fixed_credentials(ctx: RunContext, grant: str) -> Callable[[], dict[str, str] | None]:
-    """What a positive case of `grant` carries instead of generated credentials."""
+    """What a positive case of `grant` carries instead of generated values: the fixed
+    scenarios' form of the grant (under RFC 6749 with the configured scope and
+    redirect_uri), its grant_type aside."""
     if grant == PW:
-        login = password_form(ctx)
-        return lambda: {"username": login["username"], "password": login["password"]}
+        login = _without_grant_type(password_form(ctx))
+        return lambda: dict(login)
     if grant == CODE:
-        return lambda: {"code": _fetched_code(ctx)}
-    return dict
+        return lambda: _without_grant_type(code_form(ctx, _fetched_code(ctx)))
+    fields = _without_grant_type(with_scope(ctx, {"grant_type": grant}))
+    return lambda: dict(fields)
+
+
+def _without_grant_type(form: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in form.items() if name != "grant_type"}
 
 
 def _fetched_code(ctx: RunContext) -> str:
@@ -338,7 +358,7 @@ def _refresh_chains(ctx: RunContext) -> list[tuple[RefreshChain, list[Case[Any]]
     ]
 
 
-@scenario("prop_positive", phase="property")
+@scenario("prop_positive", phase="property", contracts=BOTH)
 def prop_positive(ctx: RunContext) -> list[Exchange]:
     """Valid requests for every grant the configuration can make valid.
 

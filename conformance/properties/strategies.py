@@ -1,12 +1,14 @@
 """Hypothesis strategies for the values the properties send.
 
 Every value is drawn from these (and so replayed by `--seed N`): header-name
-spellings, invalid transactionIds, `scopes` strings, extra form parameters.
+spellings, invalid transactionIds, `scopes` strings, extra form parameters, and under
+RFC 6749 grant types and scope tokens no server defines.
 """
 
 from __future__ import annotations
 
 import re
+import string
 import uuid
 from dataclasses import dataclass
 
@@ -33,6 +35,26 @@ CONTROLS = "".join(chr(c) for c in range(1, 0x20) if chr(c) not in "\n\r\x0b\x0c
 RAW_BREAKS = ("\r\n", "\n", "\r", "\x00", "\x0b", "\x0c")
 INJECTED_HEADER = "X-Conformance-Injected"
 UNKNOWN_SCOPE_PREFIX = "conformance-unknown-"
+# RFC 6749 A.10: grant-name = 1*name-char, name-char = "-" / "." / "_" / DIGIT / ALPHA.
+NAME_CHARS = string.ascii_letters + string.digits + "-._"
+# Grant types with a meaning at some token endpoint, in lower case: RFC 6749's four, the
+# extension grants registered with IANA (RFC 7522, 7523, 8628, 8693, and CIBA) and
+# implicit (an authorization endpoint's response type, sometimes taken for a grant).
+KNOWN_GRANT_TYPES = frozenset(
+    {
+        "authorization_code",
+        "password",
+        "client_credentials",
+        "refresh_token",
+        "implicit",
+        "urn:openid:params:grant-type:ciba",
+    }
+)
+REGISTERED_GRANT_PREFIX = "urn:ietf:params:oauth:grant-type:"
+# A URI no server defines a grant for: RFC 2606's example namespace, the suite's name.
+UNSUPPORTED_GRANT_PREFIXES = ("urn:example:conformance:", "https://conformance.example/")
+# RFC 6749 A.4: NQCHAR = %x21 / %x23-5B / %x5D-7E, what a scope-token is made of.
+NQCHAR = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"\\')
 
 
 def header_casings(name: str) -> st.SearchStrategy[str]:
@@ -158,4 +180,50 @@ def form_shapes() -> st.SearchStrategy[FormShape]:
         password=st.booleans(),
         extras=extra_parameters(),
         order=st.permutations(range(FORM_SLOTS)),
+    )
+
+
+def unsupported_grant_types() -> st.SearchStrategy[str]:
+    """grant_type values in RFC 6749's syntax (A.10) that no server defines: grant names
+    of any name-chars but the known grants' (in any case), and URIs under an example
+    namespace. Never empty: an empty grant_type is an omitted one (3.2)."""
+    names = st.text(NAME_CHARS, min_size=1, max_size=24)
+    uris = st.builds(
+        str.__add__,
+        st.sampled_from(UNSUPPORTED_GRANT_PREFIXES),
+        st.text(NAME_CHARS, min_size=1, max_size=16),
+    )
+    return st.one_of(names, uris).filter(
+        lambda value: (
+            value.lower() not in KNOWN_GRANT_TYPES
+            and not value.lower().startswith(REGISTERED_GRANT_PREFIX)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ScopeRequest:
+    """An RFC 6749 3.3 `scope` to ask for: scope tokens no server grants (`marker`
+    followed by NQCHARs), with the configured scope among them when `configured`."""
+
+    unknown: list[str]
+    configured: bool
+    at: int  # where the configured scope goes among the unknown tokens
+
+    def value(self, configured: str | None) -> str:
+        tokens = list(self.unknown)
+        if self.configured and configured:
+            tokens.insert(self.at % (len(tokens) + 1), configured)
+        return " ".join(tokens)
+
+
+def scope_requests(marker: str) -> st.SearchStrategy[ScopeRequest]:
+    """One to three scope tokens, each `marker` and up to twelve NQCHARs (RFC 6749 A.4),
+    space-separated, sometimes beside the configured scope."""
+    token = st.text(NQCHAR, max_size=12).map(marker.__add__)
+    return st.builds(
+        ScopeRequest,
+        unknown=st.lists(token, min_size=1, max_size=3, unique=True),
+        configured=st.booleans(),
+        at=st.integers(0, 3),
     )

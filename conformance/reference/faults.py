@@ -262,6 +262,11 @@ _FAULT_LIST: tuple[Fault, ...] = (
     Fault("revoke-noop", "REFRESH-REVOKED", "Revocation answers 204 but revokes nothing."),
     Fault("revoke-rejects", "REVOKE-SUCCESS", "Valid revocation requests get 400 CMN_90011."),
     Fault(
+        "code-not-client-bound",
+        "CODE-CLIENT-BOUND",
+        "An authorization code is exchanged for whichever client presents it.",
+    ),
+    Fault(
         "code-reusable",
         "CODE-REUSE",
         "Authorization codes can be exchanged more than once.",

@@ -342,7 +342,12 @@ def _authorization_code(request: GrantRequest) -> TokenBody:
     grant: CodeGrant | None = client_grant
     if code:
         consume = not (request.fault("code-reusable") or request.fault("code-exchange-broken"))
-        outcome, grant = request.ctx.store.redeem_code(code, client_id, consume=consume)
+        outcome, grant = request.ctx.store.redeem_code(
+            code,
+            client_id,
+            consume=consume,
+            bind_to_client=not request.fault("code-not-client-bound"),
+        )
         if outcome is Outcome.UNKNOWN and request.fault("invalid-code-accepted"):
             grant = client_grant
         elif outcome is Outcome.OK and request.fault("code-exchange-broken"):

@@ -140,7 +140,7 @@ class TokenStore:
             return code
 
     def redeem_code(
-        self, code: str, client_id: str, *, consume: bool = True
+        self, code: str, client_id: str, *, consume: bool = True, bind_to_client: bool = True
     ) -> tuple[Outcome, CodeGrant | None]:
         """Check a code for this client and, when valid and `consume`, spend it (D21)."""
         with self._lock:
@@ -151,7 +151,7 @@ class TokenStore:
                 return Outcome.USED, None
             if record.expires_at <= self._clock():
                 return Outcome.EXPIRED, None
-            if record.client_id != client_id:
+            if record.client_id != client_id and bind_to_client:
                 # Not spent: the rightful client may still exchange it.
                 return Outcome.FOREIGN, None
             record.used = consume

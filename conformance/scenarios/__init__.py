@@ -30,7 +30,7 @@ from conformance.scenarios.base import (
     refresh_token_of,
     scenario,
 )
-from conformance.vocabulary import CC, CODE, PW, RT
+from conformance.vocabulary import CC, CODE, PW, RT, UNKNOWN_SCOPE
 
 __all__ = [
     "CC",
@@ -38,6 +38,7 @@ __all__ = [
     "PW",
     "RT",
     "SCENARIOS",
+    "UNKNOWN_SCOPE",
     "Scenario",
     "cc_form",
     "password_form",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from conformance.contract import RFC6749
+from conformance.errors import Skipped
 from conformance.exchange import Exchange
 from conformance.scenarios.base import (
     BOTH,
@@ -40,6 +41,16 @@ def code_flow(ctx: RunContext) -> list[Exchange]:
     if not first.issued_token():
         return [first]
     return [first, ctx.send("code_flow", "reuse", form=form, grant=CODE)]
+
+
+@scenario("code_foreign", needs="auth_code")
+def code_foreign(ctx: RunContext) -> list[Exchange]:
+    """The main client's code, exchanged by the second client (D29)."""
+    other = ctx.settings.client("second")
+    if other is None:
+        raise Skipped(ctx.roles()["second_client"] or "needs a second client")
+    form = code_form(ctx, ctx.fetch_auth_code())
+    return [ctx.send("code_foreign", "other-client", form=form, auth=other, grant=CODE)]
 
 
 @scenario("refresh_rotation", contracts=BOTH, needs_under=USER_UNDER_RFC6749)

@@ -202,6 +202,14 @@ ANY: dict[str, Refusal] = {
     "CODE-FIELD-REQUIRED": Refusal(
         "code_missing", "no-code", CODE, _form(grant_type=CODE), fixed=False
     ),
+    "CODE-CLIENT-BOUND": Refusal(
+        "code_foreign",
+        "other-client",
+        CODE,
+        _form(grant_type=CODE, code="issued-to-the-main-client"),
+        ((400, "CMN_90016"),),
+        fixed=False,
+    ),
     "CODE-INVALID": Refusal(
         "code_invalid",
         "never-issued",

@@ -62,6 +62,8 @@ SECOND_CLIENT = Client("second-client", "reference-secret-2")
 RESTRICTED_CLIENT = Client("restricted-client", "reference-secret-3")
 SPECIAL_CLIENT = Client("spécial:client %+", "sécret: with%+plus")
 
+# a scope token the scope property generates: the marker, then NQCHARs (RFC 6749 A.4)
+GENERATED_SCOPE = f"{UNKNOWN_SCOPE}%&{{!}}"
 ISSUED_REFRESH = "tGzv3JOkF0XG5Qx2TlKWIA"  # what a password login issues
 ROTATED_REFRESH = "8xLOxBtZp8wDqz0Ws9iWZb"  # what a rotating refresh issues instead
 
@@ -176,6 +178,37 @@ REQUESTS: dict[str, Request] = {
     "unknown-scope": Request(
         "scopes_unknown", "unknown-scope", CC, {**CC_FORM, "scope": UNKNOWN_SCOPE}
     ),
+    # generated: the schemathesis phase's valid requests, the token lifecycle machine
+    "generated-cc": Request("prop_positive", "positive", CC, {**CC_FORM, "x-Gen\u00e9": "v"}),
+    "generated-password": Request("prop_positive", "positive", PW, {**PASSWORD_FORM, "0/0": "+"}),
+    "generated-login": Request("prop_positive", "setup-login", PW, PASSWORD_FORM),
+    "generated-grant": Request(
+        "prop_grant_types", "unsupported-grant", None, {"grant_type": "kUc.-_0"}
+    ),
+    "generated-scope": Request(
+        "prop_scope_tokens",
+        "unknown-scope",
+        CC,
+        {**CC_FORM, "scope": f"{GENERATED_SCOPE} read {UNKNOWN_SCOPE}"},
+    ),
+    "lifecycle-login": Request("prop_lifecycle", "login", PW, PASSWORD_FORM),
+    "lifecycle-refresh": Request("prop_lifecycle", "refresh", RT, REFRESH_FORM),
+    "lifecycle-reuse": Request("prop_lifecycle", "reuse", RT, REFRESH_FORM),
+    "lifecycle-other-client": Request(
+        "prop_lifecycle", "other-client", RT, REFRESH_FORM, {"auth": SECOND_CLIENT}
+    ),
+    "lifecycle-never-issued": Request(
+        "prop_lifecycle",
+        "never-issued",
+        RT,
+        {"grant_type": RT, "refresh_token": "conformance-never-issued-Zq"},
+    ),
+    "lifecycle-access-as-refresh": Request(
+        "prop_lifecycle",
+        "access-as-refresh",
+        RT,
+        {"grant_type": RT, "refresh_token": "2YotnFZFEjr1zCsicMWpAA"},
+    ),
 }
 
 
@@ -257,8 +290,20 @@ STRICT_RUN: dict[str, Answer] = {
     "get": {"status": 405, "content": b"", "headers": {"Allow": "POST"}},
     "json-body": {"status": 415, "content": b""},
     "unknown-scope": refused(400, "invalid_scope"),
+    "generated-cc": token(),
+    "generated-password": token(refresh_token=ISSUED_REFRESH),
+    "generated-login": LOGIN,
+    "generated-grant": refused(400, "unsupported_grant_type"),
+    "generated-scope": refused(400, "invalid_scope"),
+    "lifecycle-login": LOGIN,
+    "lifecycle-refresh": token(refresh_token=ROTATED_REFRESH, scope="read"),
+    "lifecycle-reuse": refused(400, "invalid_grant"),
+    "lifecycle-other-client": refused(400, "invalid_grant"),
+    "lifecycle-never-issued": refused(400, "invalid_grant"),
+    "lifecycle-access-as-refresh": refused(400, "invalid_grant"),
 }
-# The same target taking the other choice: no rotation (so no reuse-old is sent), 400 for a
+# The same target taking the other choice: no rotation (so no reuse-old is sent; the
+# lifecycle's rotated-out token stays valid), 400 for a
 # request with no client authentication, scopes it does not grant left out of a token's
 # `scope`, a JSON body refused with a 400 error, the GET with a 400 error.
 OTHER_CHOICES_RUN: dict[str, Answer] = {
@@ -269,6 +314,8 @@ OTHER_CHOICES_RUN: dict[str, Answer] = {
     "unknown-scope": token(scope="read"),
     "json-body": refused(400, "invalid_request"),
     "get": refused(400, "invalid_request"),
+    "lifecycle-reuse": token(),  # RFC 6749 6: the server MAY keep the old refresh token
+    "generated-scope": token(scope="read"),
 }
 
 
@@ -327,10 +374,16 @@ ISSUES: dict[str, Issue] = {
     "RFC-CC-SUCCESS": Issue(("cc-0", "cc-1"), "client_credentials"),
     "RFC-PASSWORD-SUCCESS": Issue(("password",), "password"),
     "RFC-CODE-SUCCESS": Issue(("code",), "authorization_code"),
-    "RFC-REFRESH-SUCCESS": Issue(("refresh",), "refresh_token", (("refresh-login", LOGIN),)),
+    "RFC-REFRESH-SUCCESS": Issue(
+        ("refresh", "lifecycle-refresh"),
+        "refresh_token",
+        (("refresh-login", LOGIN), ("lifecycle-login", LOGIN)),
+    ),
     "RFC-BASIC-ENCODING": Issue(("special",), "client_credentials (special-character client)"),
     "RFC-UNKNOWN-PARAM-IGNORED": Issue(
-        ("unknown-param",), "client_credentials (with an unrecognized parameter)"
+        ("unknown-param", "generated-cc"),
+        "client_credentials (with an unrecognized parameter)",
+        (("cc-0", token()),),  # the grant works without one: generated cases are judged
     ),
 }
 NO_TOKEN: dict[str, Answer] = {
@@ -360,6 +413,58 @@ def test_issue__no_token_fails(
     failure = fails(requirement_id, issue.play(record, answer))
     assert failure.title == f"A valid {issue.what} request did not get a token."
     assert failure.expected == "HTTP 200 with a non-empty access_token"
+
+
+@pytest.mark.requirement("RFC-UNKNOWN-PARAM-IGNORED")
+@pytest.mark.verdict("passes")
+def test_unknown_param__generated_cases_of_a_grant_that_gets_no_token_anyway_pass(
+    record: Record, run_check: Judge
+) -> None:
+    steps = [
+        ("cc-0", token()),
+        ("unknown-param", token()),
+        ("password", refused(400, "invalid_grant")),  # RFC-PASSWORD-SUCCESS reports it
+        ("generated-login", refused(400, "invalid_grant")),
+        ("generated-password", refused(400, "invalid_request")),
+    ]
+    run_check("RFC-UNKNOWN-PARAM-IGNORED", play(record, steps))
+
+
+@pytest.mark.requirement("RFC-UNKNOWN-PARAM-IGNORED")
+@pytest.mark.verdict("fails")
+def test_unknown_param__a_refused_generated_case_of_a_working_grant_fails(
+    record: Record, fails: Fails
+) -> None:
+    steps = [
+        ("cc-0", token()),
+        ("unknown-param", token()),
+        ("password", token()),
+        ("generated-password", refused(400, "invalid_request")),
+    ]
+    failure = fails("RFC-UNKNOWN-PARAM-IGNORED", play(record, steps))
+    assert (
+        failure.title
+        == "A valid password (with an unrecognized parameter) request did not get a token."
+    )
+    assert "prop_positive/positive" in failure.received
+
+
+@pytest.mark.requirement("RFC-INVALID-GRANT")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    "reuse", [token(), refused(401, "invalid_grant")], ids=["still-valid", "refused-401"]
+)
+def test_invalid_grant__a_rotated_out_token_is_not_judged_passes(
+    record: Record, run_check: Judge, reuse: Answer
+) -> None:
+    # RFC 6749 6: revoking the old token is a MAY (RFC-REFRESH-ROTATION reports it); a
+    # refusal's status is RFC-ERROR-STATUS's
+    steps = [
+        ("code-invalid", refused(400, "invalid_grant")),
+        ("refresh-unknown", refused(400, "invalid_grant")),
+        ("lifecycle-reuse", reuse),
+    ]
+    run_check("RFC-INVALID-GRANT", play(record, steps))
 
 
 @pytest.mark.requirement("RFC-CODE-SUCCESS")
@@ -444,7 +549,7 @@ REFUSALS: dict[str, Refusal] = {
         (refused(400, "unsupported_grant_type"), refused(422, "invalid_request")),
     ),
     "RFC-UNSUPPORTED-GRANT": Refusal(
-        ("unsupported-grant",),
+        ("unsupported-grant", "generated-grant"),
         "unsupported_grant_type",
         (refused(400, "invalid_request"), refused(501, "unsupported_grant_type")),
     ),
@@ -463,7 +568,12 @@ REFUSALS: dict[str, Refusal] = {
         ),
     ),
     "RFC-INVALID-GRANT": Refusal(
-        ("code-invalid", "refresh-unknown"),
+        (
+            "code-invalid",
+            "refresh-unknown",
+            "lifecycle-access-as-refresh",
+            "lifecycle-never-issued",
+        ),
         "invalid_grant",
         (refused(401, "invalid_grant"), refused(400, "invalid_request")),
     ),
@@ -479,7 +589,7 @@ REFUSALS: dict[str, Refusal] = {
         before=(("code", token()),),
     ),
     "RFC-REFRESH-CLIENT-BOUND": Refusal(
-        ("other-client",),
+        ("other-client", "lifecycle-other-client"),
         "invalid_grant",
         (refused(401, "invalid_client"), refused(400, "invalid_request")),
         before=(("foreign-login", LOGIN),),
@@ -748,6 +858,34 @@ def test_scope__another_refusal_fails(
 ) -> None:
     failure = fails(requirement_id, SCOPES[requirement_id].play(record, answer))
     assert failure.title == "The target did not answer with the RFC 6749 5.2 error invalid_scope."
+
+
+@pytest.mark.requirement("RFC-SCOPE-UNKNOWN")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "granted", [f"read {GENERATED_SCOPE}", f"read {UNKNOWN_SCOPE}"], ids=["generated", "fixed"]
+)
+def test_scope_unknown__a_generated_request_granted_any_token_it_invented_fails(
+    record: Record, fails: Fails, granted: str
+) -> None:
+    steps = [
+        ("unknown-scope", refused(400, "invalid_scope")),
+        ("generated-scope", token(scope=granted)),
+    ]
+    failure = fails("RFC-SCOPE-UNKNOWN", play(record, steps))
+    assert failure.expected.startswith(
+        f"HTTP 400 invalid_scope, or a scope member without {GENERATED_SCOPE} {UNKNOWN_SCOPE}"
+    )
+    assert "prop_scope_tokens/unknown-scope" in failure.received
+
+
+@pytest.mark.requirement("RFC-SCOPE-UNKNOWN")
+@pytest.mark.verdict("passes")
+def test_scope_unknown__a_generated_request_granted_only_the_configured_scope_passes(
+    record: Record, run_check: Judge
+) -> None:
+    steps = [("unknown-scope", token(scope="read")), ("generated-scope", token(scope="read"))]
+    run_check("RFC-SCOPE-UNKNOWN", play(record, steps))
 
 
 # --- the token answers: RFC-SUCCESS-FIELDS, -TOKEN-SYNTAX, -EXPIRES-IN, -NO-STORE, -PRAGMA,

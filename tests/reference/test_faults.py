@@ -154,6 +154,7 @@ PROBES: dict[str, Probe] = {
     "revoke-noop": _revoked_refresh,
     "revoke-rejects": lambda api: _status(api.revoke(api.password_tokens()["refresh_token"])),
     "code-reusable": _code_reuse,
+    "code-not-client-bound": lambda api: _status(api.exchange(api.code(), client=SECOND)),
     "invalid-code-accepted": lambda api: _status(api.exchange("never-issued")),
     "grant-restrictions-ignored": lambda api: _status(api.password_grant(client=RESTRICTED)),
     "grant-forbidden-401": lambda api: _status(api.password_grant(client=RESTRICTED)),
