@@ -100,7 +100,7 @@ class Exchange:
     operation: str = "token"  # "token", "revoke" or "other" (a method the contract does not define)
     notes: tuple[str, ...] = field(default=())
     # transactionIds (lower case) of the requests in flight beside this one, "" for one
-    # that carried no valid id (sender.InFlight): empty when it flew alone
+    # that carried no valid id (concurrency.InFlight): empty when it flew alone
     beside: frozenset[str] = frozenset()
 
     @property

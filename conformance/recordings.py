@@ -3,7 +3,7 @@ and the order they are sent in.
 
 The credential preflight first (a refusal stops the run before anything else is sent),
 then the fixed scenarios concurrently (latency overlaps), then the property-based ones,
-which take turns to generate (`sender.Turns`).
+which take turns to generate (`concurrency.Turns`).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class Recordings:
         # Property scenarios generate one at a time: schemathesis imports lazily and
         # CPython 3.11's ast is not thread-safe (concurrent generation failed with import
         # and AST errors). One that mostly waits for the target runs alongside the others,
-        # generating while they wait for answers and they while it waits (`sender.Turns`).
+        # generating while they wait for answers and they while it waits (`concurrency.Turns`).
         alongside = [n for n in generated if SCENARIOS[n].alongside]
         with ThreadPoolExecutor(max(1, len(alongside)), "conformance-alongside") as beside:
             running = [beside.submit(send, name) for name in alongside]

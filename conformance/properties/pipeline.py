@@ -54,7 +54,7 @@ class Pipeline(Generic[R]):
         self.workers = max(1, workers)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=name)
         self._pending: deque[tuple[Future[R], Callable[[R], object]]] = deque()
-        self._waiting = waiting  # around each wait for an answer (`sender.Turns.waiting`)
+        self._waiting = waiting  # around each wait for an answer (`concurrency.Turns.waiting`)
 
     def __enter__(self) -> Pipeline[R]:
         return self

@@ -35,7 +35,7 @@ class Scenario:
     """A named sequence of requests. `phase` "property" ones generate input (schemathesis,
     hypothesis): they run after the others, within the phase's time budget, one at a
     time, except those `alongside` the others (they mostly wait for the target), which
-    take turns with them to generate (`sender.Turns`)."""
+    take turns with them to generate (`concurrency.Turns`)."""
 
     name: str
     run: ScenarioFunction
