@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from conformance.checks._registry import ALL, CheckContext, check, outcome, require_any
-from conformance.checks.refusals import documented, ensure_refused
+from conformance.checks.refusals import documented, ensure_refused, only_labelled
 from conformance.checks.success import ensure_token_issued
 from conformance.contract import RFC6749
 from conformance.errors import Skipped
@@ -56,9 +56,22 @@ def _basic_challenge(exchange: Exchange) -> bool:
     return any(BASIC_SCHEME.search(QUOTED.sub('""', value)) for value in values)
 
 
-@check("RFC-INVALID-CLIENT-401", uses=("auth_wrong_secret", "auth_unknown_client"))
+# Of `auth_malformed`'s headers, the failed Basic authentications: the scheme is Basic,
+# the credentials are unusable. Its Bearer header is not one: RFC 6749 2.3 lets a server
+# support only the schemes it chooses, so it may take a scheme it does not support for no
+# client authentication, and 5.2 then only allows (MAY) a 401; the challenge "matching the
+# authentication scheme used by the client" is owed when that scheme is the one 2.3.1
+# makes every server support. The Bearer header stays judged by RFC-INVALID-CLIENT
+# (invalid_client either way) and, if it gets a 401, by RFC-401-CHALLENGE.
+MALFORMED_BASIC = {"auth_malformed": ("not-base64", "no-colon", "bare-basic")}
+
+
+@check(
+    "RFC-INVALID-CLIENT-401", uses=("auth_wrong_secret", "auth_unknown_client", "auth_malformed")
+)
 def ensure_invalid_client_401(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A failed Basic authentication gets 401 with a Basic challenge (RFC 6749 5.2)."""
+    exchanges = only_labelled(exchanges, MALFORMED_BASIC)
     ensure_refused(exchanges, ctx, *documented(ctx))
     for exchange in exchanges:
         if not _basic_challenge(exchange):

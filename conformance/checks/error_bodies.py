@@ -22,6 +22,7 @@ from conformance.checks._registry import (
     require_any,
 )
 from conformance.checks.correlation import DOCUMENTED_OPERATIONS
+from conformance.checks.refusals import CLIENT_AUTH_FAILURES
 from conformance.contract import RFC6749
 from conformance.exchange import Exchange
 from conformance.vocabulary import PLATFORM
@@ -168,13 +169,29 @@ def ensure_error_charset(exchanges: Sequence[Exchange], ctx: CheckContext) -> No
                 )
 
 
+def _section_5_2_error(exchange: Exchange) -> str | None:
+    """The 5.2 error the answer is: the one its body names, else, for a request whose
+    client authentication failed (known from the request), invalid_client. A server that
+    sends no body, or not JSON, still owes 5.2's status; only a token escapes (that is
+    RFC-INVALID-CLIENT's to judge)."""
+    said = error_of(exchange)
+    if said in SECTION_5_2:
+        return said
+    refused_client = exchange.scenario in CLIENT_AUTH_FAILURES and exchange.response is not None
+    return "invalid_client" if refused_client and not exchange.issued_token() else None
+
+
 @check("RFC-ERROR-STATUS", uses=ALL)
 def ensure_error_status(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
-    """RFC 6749 5.2 errors come with 400, or 401 for invalid_client."""
+    """RFC 6749 5.2 errors come with 400, or 401 for invalid_client.
+
+    A failed client authentication is an invalid_client error whatever its body says.
+    """
     posted = [e for e in exchanges if e.operation == "token" and e.request.method == "POST"]
-    judged = [e for e in posted if error_of(e) in SECTION_5_2]
-    for exchange in require_any(judged, "no answer carried a section 5.2 error"):
-        allowed = (400, 401) if error_of(exchange) == "invalid_client" else (400,)
+    judged = [e for e in posted if _section_5_2_error(e)]
+    unjudged = "no answer carried a section 5.2 error, and no client authentication failed"
+    for exchange in require_any(judged, unjudged):
+        allowed = (400, 401) if _section_5_2_error(exchange) == "invalid_client" else (400,)
         if exchange.status not in allowed:
             raise ctx.fail(
                 "An RFC 6749 5.2 error came with the wrong status.",

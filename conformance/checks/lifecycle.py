@@ -80,6 +80,25 @@ def observe_refresh_rotation(exchanges: Sequence[Exchange], ctx: CheckContext) -
     return f"The server rotates refresh tokens: a refresh issues a new one; the old one {still}."
 
 
+@check("CODE-CONCURRENT-SINGLE-USE", uses=("code_burst",))
+def ensure_code_single_use_under_concurrency(
+    exchanges: Sequence[Exchange], ctx: CheckContext
+) -> None:
+    """Of several simultaneous exchanges of one authorization code, at most one gets tokens."""
+    answered = [e for e in exchanges if e.response is not None]
+    issued = [e for e in answered if e.issued_token()]
+    if not answered:
+        raise Skipped("no exchange of the burst got an answer")
+    if len(issued) > 1:
+        raise ctx.fail(
+            f"{len(issued)} of {len(answered)} simultaneous exchanges of one authorization "
+            "code got tokens.",
+            "at most one exchange with a token",
+            f"{len(issued)} with a token",
+            exchange=issued[1],
+        )
+
+
 @check("REVOKE-SUCCESS", uses=("revoke_flow", LIFECYCLE))
 def ensure_revocation_accepted(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """Revoking a refresh token the client holds gets a 2xx."""

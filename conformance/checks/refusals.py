@@ -129,7 +129,17 @@ class Refusal:
         return check
 
 
-_AUTH_FAILURES = ("auth_missing", "auth_wrong_secret", "auth_unknown_client")
+# The requests whose client authentication fails, known from the request alone: no
+# credentials, a wrong secret, an unknown client, an Authorization header with no usable
+# client credentials. RFC 6749 5.2 names invalid_client for each ("no client
+# authentication included, or unsupported authentication method"), so a Bearer header,
+# which a server may take for no client authentication at all, is judged here too.
+CLIENT_AUTH_FAILURES = (
+    "auth_missing",
+    "auth_wrong_secret",
+    "auth_unknown_client",
+    "auth_malformed",
+)
 _NO_REFRESH_TOKEN = "the password grant issued no refresh token to use"
 
 REFUSALS: dict[str, Refusal] = {
@@ -192,7 +202,7 @@ REFUSALS: dict[str, Refusal] = {
     "CLIENT-GRANT-FORBIDDEN-403": Refusal(("restricted_password",), documented=True),
     "REFRESH-INVALID-STATUS": Refusal(("refresh_unknown",), documented=True),
     # RFC 6749's, each with the status and 5.2 error its contract documents
-    "RFC-INVALID-CLIENT": Refusal(_AUTH_FAILURES, documented=True),
+    "RFC-INVALID-CLIENT": Refusal(CLIENT_AUTH_FAILURES, documented=True),
     "RFC-ONE-AUTH-METHOD": Refusal(("two_auth",), documented=True),
     "RFC-GRANT-TYPE-MISSING": Refusal(("grant_missing",), documented=True),
     "RFC-UNSUPPORTED-GRANT": Refusal(

@@ -36,6 +36,13 @@ from hypothesis import strategies as st
 
 from conformance.contract import RFC6749
 from conformance.exchange import Exchange
+from conformance.properties.boundaries import (
+    TXID_LENGTHS,
+    long_transaction_id,
+    seeded_uuid,
+    upper_case_transaction_id,
+    with_examples,
+)
 from conformance.properties.pipeline import workers_for
 from conformance.properties.recording import (
     TRANSACTION_ID,
@@ -91,7 +98,11 @@ def prop_txid_echo(ctx: RunContext) -> list[Exchange]:
         form, options, expects = _ECHO_KINDS[kind]
         rec.submit(kind, txid.upper() if upper else txid, form=form, expects=expects, **options)
 
-    run_property(rec, echoed, ctx.settings.examples, workers_for(ctx.settings.concurrency))
+    # Every run, whatever the seed: an upper-case UUID on each kind of answer (D25).
+    upper = upper_case_transaction_id(ctx)
+    tried = [{"txid": upper, "upper": True, "kind": kind} for kind in _ECHO_KINDS]
+    workers = workers_for(ctx.settings.concurrency)
+    run_property(rec, with_examples(echoed, tried), ctx.settings.examples, workers)
     return rec.exchanges
 
 
@@ -165,8 +176,11 @@ def prop_txid_invalid(ctx: RunContext) -> list[Exchange]:
             raw_sent += 1
             rec.submit_raw("raw", value)
 
+    # Every run, whatever the seed: each length D31 lists (0 is the example above).
+    lengths = [{"value": long_transaction_id(n).encode("ascii")} for n in TXID_LENGTHS]
     # Each request is judged on its own (TXID-FORMAT, TXID-NOT-REFLECTED): several fly.
-    run_property(rec, invalid, ctx.settings.examples, workers_for(ctx.settings.concurrency))
+    workers = workers_for(ctx.settings.concurrency)
+    run_property(rec, with_examples(invalid, lengths), ctx.settings.examples, workers)
     return rec.exchanges
 
 
@@ -208,7 +222,11 @@ def prop_param_order(ctx: RunContext) -> list[Exchange]:
             expects = "PARAM-REPEATED" if shape.repeated else None
             rec.submit(label, txid, form=shape.arrange(form), grant=grant, expects=expects)
 
-    run_property(rec, ordered, ctx.settings.examples, workers_for(ctx.settings.concurrency))
+    # Every run, whatever the seed: grant_type twice, with different values.
+    twice = FormShape(repeated=True, again=PW, password=False, extras=[], order=[0, 1, 2, 3, 4])
+    repeated = [{"txid": str(seeded_uuid(ctx, "grant-type-twice")), "shape": twice}]
+    workers = workers_for(ctx.settings.concurrency)
+    run_property(rec, with_examples(ordered, repeated), ctx.settings.examples, workers)
     return rec.exchanges
 
 

@@ -45,7 +45,11 @@ def authenticate_client(headers: RawHeaders, accounts: Accounts, faults: frozens
     try:
         client_id, secret = parse_basic(values, urldecode="basic-not-urldecoded" not in faults)
     except MalformedCredentials as exc:
-        status = 400 if "auth-malformed-400" in faults else failed_status
+        # `rfc-malformed-basic-400`: only a Basic header with unusable credentials; any
+        # other scheme keeps the 401.
+        basic = values[0].decode("latin-1").strip().partition(" ")[0].lower() == "basic"
+        malformed_basic_400 = basic and "rfc-malformed-basic-400" in faults
+        status = 400 if "auth-malformed-400" in faults or malformed_basic_400 else failed_status
         raise ApiError(Problem.INVALID_CLIENT, str(exc), status=status) from None
     client = accounts.client(client_id)
     if client is None:

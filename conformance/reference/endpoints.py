@@ -9,6 +9,7 @@ authentication method in the body.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.requests import Request
@@ -31,6 +32,8 @@ from .grants import (
 )
 from .headers import check_institution, check_printable_headers, check_transaction_id
 from .store import Outcome
+
+CODE_RACE_WINDOW = 0.05  # seconds between the check and the spend, under `code-race`
 
 _NO_FAULTS: frozenset[str] = frozenset()
 
@@ -65,7 +68,18 @@ class Endpoints:
             if ctx.has_fault("grant-forbidden-401"):  # D26: reads as failed authentication
                 raise ApiError(Problem.INVALID_CLIENT)
             raise ApiError(Problem.GRANT_NOT_ALLOWED, "the client may not use this grant")
-        body = run_grant(grant, GrantRequest(ctx, client, params))
+        checked_earlier = False
+        if grant == "authorization_code" and ctx.has_fault("code-race"):
+            # The bug under test (D30): the code is checked, then spent a moment later, so
+            # exchanges arriving together all find it unspent; one after another, the
+            # second is refused.
+            found, _ = ctx.store.redeem_code(
+                params.get("code", ""), client.client_id, consume=False
+            )
+            if found is Outcome.OK:
+                await asyncio.sleep(CODE_RACE_WINDOW)
+                checked_earlier = True
+        body = run_grant(grant, GrantRequest(ctx, client, params, checked_earlier))
         return self._token_response(body, client)
 
     async def revoke(self, request: Request) -> Response:
@@ -109,7 +123,11 @@ class Endpoints:
         headers = request.scope["headers"]
         if not self.ctx.rfc6749:
             check_transaction_id(
-                headers, optional="txid-optional" in faults, fail_500="invalid-txid-500" in faults
+                headers,
+                optional="txid-optional" in faults,
+                fail_500="invalid-txid-500" in faults,
+                upper_500="txid-uppercase-500" in faults,
+                long_500="txid-long-500" in faults,
             )
         check_printable_headers(headers)
         client = authenticate_client(headers, self.ctx.accounts, faults)
@@ -119,6 +137,8 @@ class Endpoints:
             request,
             accept_json="json-body-accepted" in faults,
             first_wins="rfc-repeated-param-first-wins" in faults,
+            large_500="large-body-500" in faults,
+            escapes_500="percent-escape-500" in faults,
         )
 
     def _token_response(self, body: TokenBody, client: Client) -> Response:

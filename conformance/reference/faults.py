@@ -83,6 +83,7 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "auth-malformed-400",
         "AUTH-MALFORMED",
         "A malformed Authorization header gets 400 CMN_90004 instead of 401.",
+        rfc6749="RFC-INVALID-CLIENT-401",  # a failed Basic authentication without its 401
     ),
     Fault(
         "secret-not-checked",
@@ -267,9 +268,16 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "An authorization code is exchanged for whichever client presents it.",
     ),
     Fault(
+        "code-race",
+        "CODE-CONCURRENT-SINGLE-USE",
+        "A code is checked, then spent 50 ms later: exchanged twice in a row it is refused "
+        "the second time, but exchanges arriving together all get tokens.",
+    ),
+    Fault(
         "code-reusable",
         "CODE-REUSE",
         "Authorization codes can be exchanged more than once.",
+        also=("CODE-CONCURRENT-SINGLE-USE",),  # reusable one after another, and together
         rfc6749="RFC-CODE-SINGLE-USE",
     ),
     Fault(
@@ -311,6 +319,43 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "SCHEMA-NEGATIVE-REJECTED",
         "An authorization_code request with an empty code (code=) gets a client-level "
         "token: the field's presence is checked, not its value.",
+        generated_input=True,
+    ),
+    # D20 and D31: inputs an independent implementation answered with a 500. The
+    # property phase tries each class in every run (explicit examples), whatever the seed.
+    Fault(
+        "txid-uppercase-500",
+        "NO-5XX",
+        "A valid transactionId written in upper case gets 500 CMN_90000: it goes into a "
+        "store that only takes the lower-case form (it is still echoed).",
+        generated_input=True,
+    ),
+    Fault(
+        "txid-long-500",
+        "NO-5XX",
+        "A transactionId longer than 256 characters gets 500 CMN_90000 instead of 400: it "
+        "is logged to a 256-character column before it is validated.",
+        generated_input=True,
+    ),
+    Fault(
+        "username-non-ascii-500",
+        "NO-5XX",
+        "A password grant whose username is not ASCII gets 500 CMN_90000: the user is "
+        "looked up through an ASCII-only directory query.",
+        generated_input=True,
+    ),
+    Fault(
+        "percent-escape-500",
+        "NO-5XX",
+        "A form body with a malformed %-escape ('%', '%G1') or one that decodes to invalid "
+        "UTF-8 ('%e9') gets 500 CMN_90000 instead of 400: a hand-written decoder fails.",
+        generated_input=True,
+    ),
+    Fault(
+        "large-body-500",
+        "NO-5XX",
+        "A body larger than 64 KiB gets 500 CMN_90000 instead of 400: it overflows the "
+        "buffer it is read into.",
         generated_input=True,
     ),
 )
@@ -377,6 +422,14 @@ _RFC6749_FAULT_LIST: tuple[Fault, ...] = (
         None,
         "A failed Basic authentication (wrong secret, unknown client, malformed header) gets "
         "400 invalid_client without WWW-Authenticate; a missing header still gets 401.",
+        rfc6749="RFC-INVALID-CLIENT-401",
+    ),
+    Fault(
+        "rfc-malformed-basic-400",
+        None,
+        "A Basic header with unusable credentials (not base64, no ':', none at all) gets 400 "
+        "invalid_client without WWW-Authenticate; a header of another scheme, a wrong secret "
+        "and an unknown client keep 401 with the Basic challenge.",
         rfc6749="RFC-INVALID-CLIENT-401",
     ),
     Fault(

@@ -38,12 +38,18 @@ def media_type(request: Request) -> tuple[str, dict[str, str]] | None:
 
 
 async def read_form(
-    request: Request, *, accept_json: bool = False, first_wins: bool = False
+    request: Request,
+    *,
+    accept_json: bool = False,
+    first_wins: bool = False,
+    large_500: bool = False,
+    escapes_500: bool = False,
 ) -> Params:
     """The body's parameters, or ApiError (400 CMN_90011) for anything not a clean form.
 
     `accept_json` is the `json-body-accepted` fault: a JSON object body is taken as
-    the parameters. `first_wins` is the `rfc-repeated-param-first-wins` fault.
+    the parameters. `first_wins` is the `rfc-repeated-param-first-wins` fault;
+    `large_500` and `escapes_500` the `large-body-500` and `percent-escape-500` ones.
     """
     content = media_type(request)
     if content is not None and accept_json and content[0] == JSON_MEDIA_TYPE:
@@ -52,25 +58,36 @@ async def read_form(
         raise ApiError(Problem.INVALID_REQUEST, f"Content-Type must be {FORM_MEDIA_TYPE}")
     if content[1].get("charset", "utf-8") not in _CHARSETS:
         raise ApiError(Problem.INVALID_REQUEST, "the body must be UTF-8")
-    return parse_form(await read_body(request), first_wins=first_wins)
+    body = await read_body(request, large_500=large_500)
+    if escapes_500:
+        _decode_escapes_by_hand(body)
+    return parse_form(body, first_wins=first_wins)
 
 
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+async def read_body(
+    request: Request, limit: int = MAX_BODY_BYTES, *, large_500: bool = False
+) -> bytes:
     """The body, read as a stream and refused once it passes `limit` bytes.
 
     Reading stops at the limit, so an oversized body never sits in memory; the
-    server discards the unread rest.
+    server discards the unread rest. `large_500` is the `large-body-500` fault.
     """
+    # The bug under test: a body past the buffer's size overflows it instead of being refused.
+    too_large = (
+        ApiError(Problem.INTERNAL, "the body overflowed its buffer")
+        if large_500
+        else ApiError(Problem.INVALID_REQUEST, "the body is too large")
+    )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise ApiError(Problem.INVALID_REQUEST, "the body is too large")
+        raise too_large
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise ApiError(Problem.INVALID_REQUEST, "the body is too large")
+                raise too_large
             chunks.append(chunk)
     except ClientDisconnect:
         # Nobody will read the answer; an error keeps the handler from going on.
@@ -95,6 +112,28 @@ def parse_form(body: bytes, *, first_wins: bool = False) -> Params:
         # UnicodeDecodeError: an escape such as %ff that decodes to invalid UTF-8.
         raise ApiError(Problem.INVALID_REQUEST, "the body is not form-urlencoded") from None
     return unique_params(pairs, first_wins=first_wins)
+
+
+def _decode_escapes_by_hand(body: bytes) -> None:
+    """The `percent-escape-500` fault: each `%` takes the two characters after it as hex,
+    and each field's decoded bytes as UTF-8, unchecked, so a malformed escape ('%',
+    '%G1') or one that decodes to invalid UTF-8 ('%e9') fails the request with a 500
+    before the strict parser could refuse it. A body that is not UTF-8 text to begin
+    with is left to the strict parser: its refusal (400) is not this fault's."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    try:
+        for field in body.split(b"&"):
+            head, *escaped = field.split(b"%")
+            decoded = bytearray(head)
+            for piece in escaped:
+                decoded.append(int(piece[:2].decode("utf-8"), 16))
+                decoded += piece[2:]
+            decoded.decode("utf-8")
+    except ValueError:  # UnicodeDecodeError is one too
+        raise ApiError(Problem.INTERNAL, "the body could not be decoded") from None
 
 
 def parse_query(query: str) -> Params:

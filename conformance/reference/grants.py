@@ -59,6 +59,8 @@ class GrantRequest:
     ctx: ReferenceContext
     client: Client
     params: Params
+    # `code-race`: the code was found unspent a moment ago, and that is trusted now.
+    code_checked_earlier: bool = False
 
     def fault(self, name: str) -> bool:
         """Whether the app runs with this fault."""
@@ -262,6 +264,9 @@ def authenticate_user(
     if not password:
         _count_failed_login(user, failed_logins)
         raise ApiError(Problem.INVALID_PASSWORD, "password is required")
+    if "username-non-ascii-500" in faults and not username.isascii():
+        # The bug under test: the directory is queried in ASCII (no login is counted).
+        raise ApiError(Problem.INTERNAL, "the user directory could not be queried")
     if user is None and accounts.user(username) is None and "unknown-user-accepted" in faults:
         return User(username, "", client.institution_id)
     if user is None:
@@ -347,6 +352,7 @@ def _authorization_code(request: GrantRequest) -> TokenBody:
             client_id,
             consume=consume,
             bind_to_client=not request.fault("code-not-client-bound"),
+            spent_ok=request.code_checked_earlier,
         )
         if outcome is Outcome.UNKNOWN and request.fault("invalid-code-accepted"):
             grant = client_grant

@@ -27,6 +27,8 @@ _PRINTABLE = re.compile(rb"[\x20-\x7e]*")
 _DIGITS = re.compile(r"[0-9]+")
 # h11's field-value rule: no NUL, CR, LF, VT or FF, no whitespace at either end.
 _H11_FIELD_VALUE = re.compile(rb"[^\x00\s]+(?:[ \t]+[^\x00\s]+)*")
+# The column the `txid-long-500` fault logs every transactionId to, valid or not.
+LOGGED_TRANSACTION_ID_LENGTH = 256
 
 
 def header_values(headers: RawHeaders, name: bytes) -> list[bytes]:
@@ -72,18 +74,33 @@ def fresh_transaction_id() -> str:
     return str(uuid.uuid4())
 
 
-def check_transaction_id(headers: RawHeaders, *, optional: bool, fail_500: bool) -> None:
+def check_transaction_id(
+    headers: RawHeaders,
+    *,
+    optional: bool,
+    fail_500: bool,
+    upper_500: bool = False,
+    long_500: bool = False,
+) -> None:
     """Rule 1: the request must carry one valid transactionId (D3, D4).
 
     `optional` is the `txid-optional` fault (a missing header passes); `fail_500` is
-    the `invalid-txid-500` fault (an invalid one gets a 500 instead of a 400).
+    the `invalid-txid-500` fault (an invalid one gets a 500 instead of a 400);
+    `upper_500` and `long_500` are the `txid-uppercase-500` and `txid-long-500` faults.
     """
     values = header_values(headers, TRANSACTION_ID)
     if not values:
         if optional:
             return
         raise ApiError(Problem.INVALID_TRANSACTION_ID, "header transactionId is required")
-    if valid_transaction_id(headers) is None:
+    if long_500 and any(len(value) > LOGGED_TRANSACTION_ID_LENGTH for value in values):
+        # The bug under test: the value is logged to a fixed-width column first.
+        raise ApiError(Problem.INTERNAL, "the transactionId could not be logged")
+    valid = valid_transaction_id(headers)
+    if upper_500 and valid is not None and valid != valid.lower():
+        # The bug under test (D25 says either case is valid): a lower-case-only store.
+        raise ApiError(Problem.INTERNAL, "the transactionId could not be stored")
+    if valid is None:
         if fail_500:
             raise ApiError(Problem.INTERNAL)
         raise ApiError(Problem.INVALID_TRANSACTION_ID, "transactionId must be a UUID")

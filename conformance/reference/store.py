@@ -140,14 +140,20 @@ class TokenStore:
             return code
 
     def redeem_code(
-        self, code: str, client_id: str, *, consume: bool = True, bind_to_client: bool = True
+        self,
+        code: str,
+        client_id: str,
+        *,
+        consume: bool = True,
+        bind_to_client: bool = True,
+        spent_ok: bool = False,
     ) -> tuple[Outcome, CodeGrant | None]:
         """Check a code for this client and, when valid and `consume`, spend it (D21)."""
         with self._lock:
             record = self._codes.get(code)
             if record is None:
                 return Outcome.UNKNOWN, None
-            if record.used:
+            if record.used and not spent_ok:
                 return Outcome.USED, None
             if record.expires_at <= self._clock():
                 return Outcome.EXPIRED, None

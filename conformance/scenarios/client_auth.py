@@ -36,13 +36,17 @@ def auth_missing(ctx: RunContext) -> list[Exchange]:
     return [_refused_client(ctx, "auth_missing", "no-header", None, "AUTH-MISSING")]
 
 
-@scenario("auth_malformed")
+@scenario("auth_malformed", contracts=BOTH)
 def auth_malformed(ctx: RunContext) -> list[Exchange]:
+    """Authorization headers that carry no usable client credentials. Under RFC 6749 the
+    checks decide which of them are failed Basic authentications (see
+    `checks.client_auth.MALFORMED_BASIC`)."""
     no_colon = "Basic " + base64.b64encode(b"client-without-colon").decode()
     variants = {
         "not-basic": "Bearer not-a-client-credential",
         "not-base64": "Basic !!not*base64!!",
         "no-colon": no_colon,
+        "bare-basic": "Basic",
     }
     return [
         _refused_client(ctx, "auth_malformed", label, value, "AUTH-MALFORMED")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from conformance.contract import RFC6749
@@ -41,6 +43,27 @@ def code_flow(ctx: RunContext) -> list[Exchange]:
     if not first.issued_token():
         return [first]
     return [first, ctx.send("code_flow", "reuse", form=form, grant=CODE)]
+
+
+CODE_BURST = 5  # simultaneous exchanges of one code
+
+
+@scenario("code_burst", needs="auth_code")
+def code_burst(ctx: RunContext) -> list[Exchange]:
+    """One code, exchanged by several requests released together (D30)."""
+    if ctx.settings.rate_limit > 0:
+        # Spread out by the rate limit, the burst would be a sequence, which CODE-REUSE
+        # judges already: a pass here would say nothing about simultaneous use.
+        raise Skipped("a rate limit (rate_limit) keeps the exchanges from being simultaneous")
+    form = code_form(ctx, ctx.fetch_auth_code())
+    together = threading.Barrier(CODE_BURST)
+
+    def exchange(i: int) -> Exchange:
+        together.wait(timeout=ctx.settings.timeout)
+        return ctx.send("code_burst", f"burst-{i}", form=form, grant=CODE)
+
+    with ThreadPoolExecutor(CODE_BURST, "conformance-code-burst") as pool:
+        return list(pool.map(exchange, range(CODE_BURST)))
 
 
 @scenario("code_foreign", needs="auth_code")

@@ -131,9 +131,16 @@ def scopes_unknown(ctx: RunContext) -> list[Exchange]:
             (grant, {**form, "scopes": PLATFORM_UNKNOWN_SCOPE}, grant)
             for grant, form in ((CC, cc_form(ctx)), (PW, password_form(ctx)))
         ]
-    else:  # RFC 6749 3.3's scope, beside the configured one
+    else:  # RFC 6749 3.3's scope, beside the configured one and alone
         scope = f"{ctx.settings.scope or ''} {UNKNOWN_SCOPE}".strip()
         asked = [("unknown-scope", with_scope(ctx, {"grant_type": CC}, scope), CC)]
+        # Beside a known scope, a server may refuse the request for its known part's sake or
+        # drop the unknown one; alone, it must either refuse it or say what it granted
+        # instead, and its own error code for an unknown scope shows. Without a configured
+        # scope the request above already is this one.
+        if ctx.settings.scope:
+            alone = with_scope(ctx, {"grant_type": CC}, UNKNOWN_SCOPE)
+            asked.append(("unknown-scope-alone", alone, CC))
     expects = expecting(ctx, "SCOPES-UNKNOWN")
     return [
         ctx.send("scopes_unknown", label, form=form, grant=grant, expects=expects)

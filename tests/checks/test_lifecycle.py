@@ -222,3 +222,41 @@ def test_refresh_revoked__revoked_token_still_works_fails(
 def test_refresh_revoked__revocation_not_done_skips(record: Record, skips: Skips) -> None:
     reason = skips("REFRESH-REVOKED", [])
     assert "REVOKE-SUCCESS" in str(reason)
+
+
+# --- CODE-CONCURRENT-SINGLE-USE (D30) -----------------------------------------------------
+
+
+def _burst(record: Record, statuses: list[int]) -> list[Exchange]:
+    form = {"grant_type": "authorization_code", "code": "one-code"}
+    return [
+        record(
+            status, scenario="code_burst", label=f"burst-{i}", grant="authorization_code", form=form
+        )
+        for i, status in enumerate(statuses)
+    ]
+
+
+@pytest.mark.requirement("CODE-CONCURRENT-SINGLE-USE")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    "statuses", [[200, 400, 400, 400, 400], [400, 400, 400, 400, 400]], ids=["one", "none"]
+)
+def test_code_burst__at_most_one_token_passes(
+    record: Record, run_check: Judge, statuses: list[int]
+) -> None:
+    run_check("CODE-CONCURRENT-SINGLE-USE", _burst(record, statuses))
+
+
+@pytest.mark.requirement("CODE-CONCURRENT-SINGLE-USE")
+@pytest.mark.verdict("fails")
+def test_code_burst__two_tokens_for_one_code_fails(record: Record, fails: Fails) -> None:
+    failure = fails("CODE-CONCURRENT-SINGLE-USE", _burst(record, [200, 200, 400, 400, 400]))
+    assert failure.received == "2 with a token"
+
+
+@pytest.mark.requirement("CODE-CONCURRENT-SINGLE-USE")
+@pytest.mark.verdict("skips")
+def test_code_burst__nothing_answered_skips(record: Record, skips: Skips) -> None:
+    skips("CODE-CONCURRENT-SINGLE-USE", [])
+    skips("CODE-CONCURRENT-SINGLE-USE", [record(raises=httpx.ConnectError, scenario="code_burst")])

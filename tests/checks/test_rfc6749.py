@@ -148,6 +148,16 @@ REQUESTS: dict[str, Request] = {
     "unknown-client": Request(
         "auth_unknown_client", "unknown", CC, CC_FORM, {"auth": UNKNOWN_CLIENT}
     ),
+    # Authorization headers without usable client credentials (all but the Bearer one Basic)
+    **{
+        label: Request("auth_malformed", label, CC, CC_FORM, {"auth": header})
+        for label, header in {
+            "not-basic": "Bearer not-a-client-credential",
+            "not-base64": "Basic !!not*base64!!",
+            "no-colon": "Basic Y2xpZW50LXdpdGhvdXQtY29sb24=",
+            "bare-basic": "Basic",
+        }.items()
+    },
     "two-auth": Request(
         "two_auth",
         "basic-and-body",
@@ -176,7 +186,10 @@ REQUESTS: dict[str, Request] = {
         send={"body": json.dumps(CC_FORM).encode(), "content_type": "application/json"},
     ),
     "unknown-scope": Request(
-        "scopes_unknown", "unknown-scope", CC, {**CC_FORM, "scope": UNKNOWN_SCOPE}
+        "scopes_unknown", "unknown-scope", CC, {**CC_FORM, "scope": f"read {UNKNOWN_SCOPE}"}
+    ),
+    "unknown-scope-alone": Request(
+        "scopes_unknown", "unknown-scope-alone", CC, {**CC_FORM, "scope": UNKNOWN_SCOPE}
     ),
     # generated: the schemathesis phase's valid requests, the token lifecycle machine
     "generated-cc": Request("prop_positive", "positive", CC, {**CC_FORM, "x-Gen\u00e9": "v"}),
@@ -282,6 +295,10 @@ STRICT_RUN: dict[str, Answer] = {
     "no-header": refused(401, "invalid_client"),
     "wrong-secret": refused(401, "invalid_client"),
     "unknown-client": refused(401, "invalid_client"),
+    "not-basic": refused(401, "invalid_client"),
+    "not-base64": refused(401, "invalid_client"),
+    "no-colon": refused(401, "invalid_client"),
+    "bare-basic": refused(401, "invalid_client"),
     "two-auth": refused(400, "invalid_request"),
     "grant-omitted": refused(400, "invalid_request"),
     "grant-empty": refused(400, "invalid_request"),
@@ -290,6 +307,7 @@ STRICT_RUN: dict[str, Answer] = {
     "get": {"status": 405, "content": b"", "headers": {"Allow": "POST"}},
     "json-body": {"status": 415, "content": b""},
     "unknown-scope": refused(400, "invalid_scope"),
+    "unknown-scope-alone": refused(400, "invalid_scope"),
     "generated-cc": token(),
     "generated-password": token(refresh_token=ISSUED_REFRESH),
     "generated-login": LOGIN,
@@ -303,15 +321,18 @@ STRICT_RUN: dict[str, Answer] = {
     "lifecycle-access-as-refresh": refused(400, "invalid_grant"),
 }
 # The same target taking the other choice: no rotation (so no reuse-old is sent; the
-# lifecycle's rotated-out token stays valid), 400 for a
-# request with no client authentication, scopes it does not grant left out of a token's
-# `scope`, a JSON body refused with a 400 error, the GET with a 400 error.
+# lifecycle's rotated-out token stays valid), 400 for a request with no client
+# authentication or with a Bearer header (taken for none), scopes it does not grant left
+# out of a token's `scope` (the default scope when only an unknown one was asked), a JSON
+# body refused with a 400 error, the GET with a 400 error.
 OTHER_CHOICES_RUN: dict[str, Answer] = {
     **{key: answer for key, answer in STRICT_RUN.items() if key != "reuse-old"},
     "refresh": token(),
     "no-header": refused(400, "invalid_client"),
+    "not-basic": refused(400, "invalid_client"),
     "wider-scope": token(scope="read"),
     "unknown-scope": token(scope="read"),
+    "unknown-scope-alone": token(scope="read"),
     "json-body": refused(400, "invalid_request"),
     "get": refused(400, "invalid_request"),
     "lifecycle-reuse": token(),  # RFC 6749 6: the server MAY keep the old refresh token
@@ -525,15 +546,17 @@ class Refusal:
         return play(record, steps)
 
 
+MALFORMED_BASIC = ("not-base64", "no-colon", "bare-basic")
+
 REFUSALS: dict[str, Refusal] = {
     "RFC-INVALID-CLIENT": Refusal(
-        ("no-header", "wrong-secret", "unknown-client"),
+        ("no-header", "wrong-secret", "unknown-client", *MALFORMED_BASIC, "not-basic"),
         "invalid_client",
         (refused(400, "invalid_request"), refused(403, "invalid_client")),
         statuses=(400, 401),
     ),
     "RFC-INVALID-CLIENT-401": Refusal(
-        ("wrong-secret", "unknown-client"),
+        ("wrong-secret", "unknown-client", *MALFORMED_BASIC),
         "invalid_client",
         (refused(400, "invalid_client"), refused(401, "invalid_request")),
         statuses=(401,),
@@ -732,6 +755,54 @@ def test_invalid_client_401__basic_inside_a_quoted_bearer_parameter_fails(
     fails("RFC-INVALID-CLIENT-401", play(record, [("wrong-secret", answer)]))
 
 
+@pytest.mark.requirement("RFC-INVALID-CLIENT-401")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("malformed", MALFORMED_BASIC)
+def test_invalid_client_401__a_malformed_basic_header_in_400_without_challenge_fails(
+    record: Record, fails: Fails, malformed: str
+) -> None:
+    # what node-oauth2-server 5.3 does: the client used Basic, so 5.2 wants 401 + challenge
+    steps = [
+        ("wrong-secret", refused(401, "invalid_client")),
+        (malformed, refused(400, "invalid_client")),
+    ]
+    failure = fails("RFC-INVALID-CLIENT-401", play(record, steps))
+    assert failure.expected == "HTTP 401 with error invalid_client"
+    assert f"auth_malformed/{malformed}" in failure.received
+
+
+@pytest.mark.requirement("RFC-INVALID-CLIENT-401")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    "answer",
+    [
+        refused(400, "invalid_client"),
+        refused(401, "invalid_client", {"WWW-Authenticate": "Bearer"}),
+    ],
+    ids=["400-no-challenge", "401-bearer-challenge"],
+)
+def test_invalid_client_401__a_bearer_header_is_not_a_failed_basic_authentication_passes(
+    record: Record, run_check: Judge, answer: Answer
+) -> None:
+    # RFC 6749 2.3: a scheme the server does not support may count as no authentication
+    steps = [("wrong-secret", refused(401, "invalid_client")), ("not-basic", answer)]
+    run_check("RFC-INVALID-CLIENT-401", play(record, steps))
+
+
+@pytest.mark.requirement("RFC-INVALID-CLIENT")
+@pytest.mark.verdict("fails")
+def test_invalid_client__a_bearer_header_answered_invalid_request_fails(
+    record: Record, fails: Fails
+) -> None:
+    # 5.2: no client authentication, or an unsupported method, is invalid_client either way
+    steps = [
+        ("no-header", refused(401, "invalid_client")),
+        ("not-basic", refused(400, "invalid_request")),
+    ]
+    failure = fails("RFC-INVALID-CLIENT", play(record, steps))
+    assert "auth_malformed/not-basic" in failure.received
+
+
 # --- RFC-FIELD-MISSING / RFC-INVALID-GRANT: a grant the server does not offer ---------------
 
 NOT_OFFERED = {
@@ -877,6 +948,39 @@ def test_scope_unknown__a_generated_request_granted_any_token_it_invented_fails(
         f"HTTP 400 invalid_scope, or a scope member without {GENERATED_SCOPE} {UNKNOWN_SCOPE}"
     )
     assert "prop_scope_tokens/unknown-scope" in failure.received
+
+
+@pytest.mark.requirement("RFC-SCOPE-UNKNOWN")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    ("granted", "said"),
+    [(None, "no scope member"), (UNKNOWN_SCOPE, f"scope {UNKNOWN_SCOPE!r}")],
+    ids=["no-scope-member", "granted"],
+)
+def test_scope_unknown__a_token_for_the_unknown_scope_alone_that_does_not_leave_it_out_fails(
+    record: Record, fails: Fails, granted: str | None, said: str
+) -> None:
+    # asked beside a known scope it was refused; asked alone, a token without scope says
+    # nothing of what was granted (3.3: scope is required when it differs from the request)
+    steps = [
+        ("unknown-scope", refused(400, "invalid_scope")),
+        ("unknown-scope-alone", token(scope=granted)),
+    ]
+    failure = fails("RFC-SCOPE-UNKNOWN", play(record, steps))
+    assert failure.received.startswith(said)
+    assert "scopes_unknown/unknown-scope-alone" in failure.received
+
+
+@pytest.mark.requirement("RFC-SCOPE-UNKNOWN")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    "answer", [refused(400, "invalid_scope"), token(scope="read")], ids=["refused", "default-scope"]
+)
+def test_scope_unknown__the_unknown_scope_alone_refused_or_left_out_passes(
+    record: Record, run_check: Judge, answer: Answer
+) -> None:
+    steps = [("unknown-scope", token(scope="read")), ("unknown-scope-alone", answer)]
+    run_check("RFC-SCOPE-UNKNOWN", play(record, steps))
 
 
 @pytest.mark.requirement("RFC-SCOPE-UNKNOWN")
@@ -1481,6 +1585,61 @@ def test_error_status__another_status_fails(
     assert failure.received.startswith(f"HTTP {status}, error {code!r}")
     allowed = "HTTP 400 or HTTP 401" if code == "invalid_client" else "HTTP 400"
     assert failure.expected == allowed
+
+
+EMPTY_BODIES: dict[str, Answer] = {
+    "empty": raw(401, b"", None),
+    "empty-with-challenge": {**raw(401, b"", None), "headers": {"WWW-Authenticate": "Basic"}},
+    "text": raw(400, b"Bad Request", "text/plain"),
+    "json-array": raw(400, b"[]"),
+}
+CLIENT_FAILURES = ("no-header", "wrong-secret", "unknown-client", "not-basic", *MALFORMED_BASIC)
+
+
+@pytest.mark.requirement("RFC-ERROR-STATUS")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize("request_key", CLIENT_FAILURES)
+@pytest.mark.parametrize("answer", list(EMPTY_BODIES.values()), ids=list(EMPTY_BODIES))
+def test_error_status__a_failed_client_authentication_in_400_or_401_without_5_2_body_passes(
+    record: Record, run_check: Judge, request_key: str, answer: Answer
+) -> None:
+    run_check("RFC-ERROR-STATUS", play(record, [(request_key, answer)]))
+
+
+@pytest.mark.requirement("RFC-ERROR-STATUS")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("request_key", CLIENT_FAILURES)
+@pytest.mark.parametrize(
+    "answer",
+    [raw(403, b"", None), raw(403, b"Forbidden", "text/plain"), raw(500, b"{}")],
+    ids=["403-empty", "403-text", "500-empty-object"],
+)
+def test_error_status__a_failed_client_authentication_in_another_status_fails_whatever_the_body(
+    record: Record, fails: Fails, request_key: str, answer: Answer
+) -> None:
+    # Glewlwyd's 403 with an empty body to a wrong secret: the request says invalid_client
+    failure = fails("RFC-ERROR-STATUS", play(record, [(request_key, answer)]))
+    assert failure.title == "An RFC 6749 5.2 error came with the wrong status."
+    assert failure.expected == "HTTP 400 or HTTP 401"
+    assert failure.received.startswith(f"HTTP {answer['status']}")
+
+
+@pytest.mark.requirement("RFC-ERROR-STATUS")
+@pytest.mark.verdict("passes")
+def test_error_status__a_body_saying_another_5_2_error_is_judged_by_it_passes(
+    record: Record, run_check: Judge
+) -> None:
+    # the wrong code is RFC-INVALID-CLIENT's; its status follows the code the body names
+    run_check("RFC-ERROR-STATUS", play(record, [("wrong-secret", refused(400, "invalid_request"))]))
+
+
+@pytest.mark.requirement("RFC-ERROR-STATUS")
+@pytest.mark.verdict("skips")
+def test_error_status__a_token_or_no_answer_to_a_failed_client_authentication_skips(
+    record: Record, skips: Skips
+) -> None:
+    # a token for a wrong secret is RFC-INVALID-CLIENT's failure, not a status
+    skips("RFC-ERROR-STATUS", play(record, [("wrong-secret", token()), ("bare-basic", NO_ANSWER)]))
 
 
 @pytest.mark.requirement("RFC-ERROR-STATUS")

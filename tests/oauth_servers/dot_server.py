@@ -265,11 +265,14 @@ EXPECTED: dict[str, Expected] = {
         "invalid_client comes with 401, every other 5.2 error with 400 (5.2)."
     ),
     "RFC-INVALID-CLIENT": _passed(
-        "No header, a wrong secret and an unknown client all get 401 invalid_client (5.2)."
+        "No header, a wrong secret, an unknown client and each header without usable "
+        "credentials (Bearer, Basic not base64, Basic without ':', a bare 'Basic') get 401 "
+        "invalid_client (5.2)."
     ),
     "RFC-INVALID-CLIENT-401": Expected(
         "failed",
-        "The client used Basic but oauthlib answers 401 with a Bearer challenge "
+        "The client used Basic (a wrong secret, an unknown client, a malformed Basic header: not "
+        "base64, no ':', a bare 'Basic') but oauthlib answers 401 with a Bearer challenge "
         '(WWW-Authenticate: Bearer error="invalid_client"); 5.2 requires the challenge of the '
         "scheme the client used.",
     ),
@@ -310,7 +313,8 @@ EXPECTED: dict[str, Expected] = {
         "unsupported_grant_type error and no token (3.2)."
     ),
     "RFC-SCOPE-UNKNOWN": _passed(
-        "'read conformance-unknown-scope' gets 400 invalid_scope: DOT only accepts SCOPES (3.3)."
+        "'read conformance-unknown-scope' and 'conformance-unknown-scope' alone both get 400 "
+        "invalid_scope: DOT only accepts SCOPES (3.3)."
     ),
     "RFC-INVALID-GRANT:authorization_code": _passed(
         "A never-issued code gets 400 invalid_grant (5.2)."

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from conformance.checks import ALL, CHECKS, CheckContext
 from conformance.errors import Failure, Skipped
 from conformance.exchange import Exchange
+from conformance.properties.boundaries import BODY_SHARE, Bodies
 from conformance.redact import Redactor
 from conformance.reference import ReferenceServer, load_accounts
 from conformance.run import RunContext
@@ -36,6 +37,7 @@ PROPERTIES = (
     "prop_txid_invalid",
     "prop_scopes",
     "prop_param_order",
+    "prop_bodies",
 )
 # Fixed scenarios some checks take as their baseline ("does the grant work at all?").
 BASELINES = ("cc_success", "password_success")
@@ -100,7 +102,11 @@ def test_clean_reference__properties_record_and_no_check_fails() -> None:
         labels = {e.label for e in ctx.exchanges("prop_param_order")}
         invalid = {e.label for e in ctx.exchanges("prop_txid_invalid")}
         statuses = {e.status for e in ctx.exchanges("prop_txid_echo")}
-    assert counts["prop_txid_echo"] == counts["prop_scopes"] == counts["prop_txid_case"] == 40
+        fixed_bodies = len(Bodies(ctx).fixed())
+    assert counts["prop_scopes"] == counts["prop_txid_case"] == 40
+    # Besides the 40 generated: the explicit examples every run sends (`boundaries`).
+    assert counts["prop_txid_echo"] == 40 + 3
+    assert counts["prop_bodies"] == 40 // BODY_SHARE + fixed_bodies
     assert counts["prop_txid_concurrent"] >= 4 * 10  # four batches of 10 to 20
     assert labels == {"permutation", "repeated"}
     assert invalid == {"invalid", "raw"}  # the reference is on loopback: raw sends go out

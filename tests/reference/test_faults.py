@@ -86,6 +86,14 @@ def _code_reuse(api: Api) -> int:
     return api.exchange(code).status_code
 
 
+def _code_burst(api: Api) -> tuple[int, int]:
+    """(tokens from five simultaneous exchanges of one code, status of a later reuse)."""
+    code = api.code()
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: api.exchange(code), range(5)))
+    return sum(a.status_code == 200 for a in answers), api.exchange(code).status_code
+
+
 PROBES: dict[str, Probe] = {
     "txid-missing-on-errors": lambda api: "transactionid" in _cc(api, client=None).headers,
     "txid-missing-on-wrong-method": lambda api: (
@@ -154,12 +162,22 @@ PROBES: dict[str, Probe] = {
     "revoke-noop": _revoked_refresh,
     "revoke-rejects": lambda api: _status(api.revoke(api.password_tokens()["refresh_token"])),
     "code-reusable": _code_reuse,
+    "code-race": _code_burst,
     "code-not-client-bound": lambda api: _status(api.exchange(api.code(), client=SECOND)),
     "invalid-code-accepted": lambda api: _status(api.exchange("never-issued")),
     "grant-restrictions-ignored": lambda api: _status(api.password_grant(client=RESTRICTED)),
     "grant-forbidden-401": lambda api: _status(api.password_grant(client=RESTRICTED)),
     "audit-log-ascii": lambda api: _status(api.token("client_credentials", note="café")),
     "code-blank-accepted": lambda api: _status(api.token("authorization_code", code="")),
+    "txid-uppercase-500": lambda api: _status(_cc(api, txid=new_txid().upper())),
+    "txid-long-500": lambda api: _status(_cc(api, txid="a" * 257)),
+    "username-non-ascii-500": lambda api: _status(api.password_grant(user=("Zoë", "x"))),
+    "percent-escape-500": lambda api: _status(
+        api.send(TOKEN, content=b"grant_type=client_credentials&note=%G1")
+    ),
+    "large-body-500": lambda api: _status(
+        api.send(TOKEN, content=b"grant_type=client_credentials&pad=" + b"a" * 65 * 1024)
+    ),
 }
 
 

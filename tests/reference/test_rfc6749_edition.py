@@ -375,8 +375,19 @@ def _b64(raw: bytes) -> str:
         basic(SPECIAL, encode=False),
         "Bearer abc",
         _b64(b"no-colon"),
+        "Basic !!not*base64!!",
+        "Basic",
     ],
-    ids=["missing", "wrong-secret", "unknown-client", "special-unencoded", "bearer", "malformed"],
+    ids=[
+        "missing",
+        "wrong-secret",
+        "unknown-client",
+        "special-unencoded",
+        "bearer",
+        "no-colon",
+        "not-base64",
+        "bare-basic",
+    ],
 )
 def test_client_auth__every_failure_is_401_invalid_client_with_a_basic_challenge(
     rfc: Api, authorization: str | None
@@ -506,6 +517,14 @@ def test_unknown_path__is_a_json_404_with_no_5_2_code(rfc: Api) -> None:
 # --- a small judge: the rfc6749 profile's requests and rules, as the brief gives them --
 
 UNKNOWN_SCOPE = "conformance-unknown-scope"
+# The profile's Authorization headers without usable client credentials; all but the
+# Bearer one are failed Basic authentications.
+MALFORMED = {
+    "not-basic": "Bearer not-a-client-credential",
+    "not-base64": "Basic !!not*base64!!",
+    "no-colon": "Basic " + base64.b64encode(b"client-without-colon").decode(),
+    "bare-basic": "Basic",
+}
 EXTRA_SCOPE = "conformance-extra-scope"
 _VSCHAR = re.compile(r"[\x20-\x7E]+")
 _TYPE_NAME = re.compile(r"[A-Za-z0-9._-]+")
@@ -622,6 +641,16 @@ def replay(api: Api) -> list[Ex]:
     send("rfc_auth_wrong_secret", "wrong-secret", "client_credentials", form=cc_form, client=wrong)
     unknown = ("unknown-client-0123456789abcdef", "secret-0123456789abcdef")
     send("rfc_auth_unknown_client", "unknown", "client_credentials", form=cc_form, client=unknown)
+    for label, value in MALFORMED.items():
+        extra_auth = [("Authorization", value)]
+        send(
+            "rfc_auth_malformed",
+            label,
+            "client_credentials",
+            form=cc_form,
+            client=None,
+            extra=extra_auth,
+        )
     both = {**cc_form, "client_id": CLIENT[0], "client_secret": CLIENT[1]}
     send("rfc_two_auth", "basic-and-body", "client_credentials", form=both)
     send("rfc_grant_missing", "omitted", content=b"")
@@ -764,19 +793,22 @@ def judge(exchanges: list[Ex]) -> set[str]:
         "RFC-ERROR-CHARSET",
         all(_error_text_ok(b) for e in exchanges if (b := e.body()) and "error" in b),
     )
+    auth_failures = [
+        *by["rfc_auth_missing"],
+        *by["rfc_auth_wrong_secret"],
+        *by["rfc_auth_unknown_client"],
+        *by["rfc_auth_malformed"],
+    ]
     rule(
         "RFC-ERROR-STATUS",
         all(
             e.status == 400 or (e.status == 401 and e.error() == "invalid_client")
             for e in posts
             if e.error() in FIVE_TWO_CODES
-        ),
+        )
+        # invalid_client is known from the request: its status is judged whatever the body
+        and all(e.status in (400, 401) for e in auth_failures if not e.token()),
     )
-    auth_failures = [
-        *by["rfc_auth_missing"],
-        *by["rfc_auth_wrong_secret"],
-        *by["rfc_auth_unknown_client"],
-    ]
     rule(
         "RFC-INVALID-CLIENT",
         all(
@@ -789,7 +821,11 @@ def judge(exchanges: list[Ex]) -> set[str]:
         all(
             e.status == 401
             and e.response.headers.get("www-authenticate", "").lower().startswith("basic")
-            for e in [*by["rfc_auth_wrong_secret"], *by["rfc_auth_unknown_client"]]
+            for e in [
+                *by["rfc_auth_wrong_secret"],
+                *by["rfc_auth_unknown_client"],
+                *(e for e in by["rfc_auth_malformed"] if e.label != "not-basic"),
+            ]
         ),
     )
     rule(
@@ -927,6 +963,16 @@ def _duplicate(api: Api) -> list[str]:
 _CC = {"grant_type": "client_credentials"}
 _BOTH = {**_CC, "client_id": CLIENT[0], "client_secret": CLIENT[1]}
 _WRONG_SECRET: Credentials = (CLIENT[0], "wrong")
+_BAD = ("Bearer abc", "Basic")  # another scheme; Basic without credentials
+
+
+def _challenged(response: httpx.Response) -> tuple[int, object, str | None]:
+    return (*_status_error(response), response.headers.get("www-authenticate"))
+
+
+def _with_header(api: Api, authorization: str) -> httpx.Response:
+    return post(api, _CC, client=None, extra=[("Authorization", authorization)])
+
 
 # fault -> (probe, what the clean edition shows, what the faulted one shows)
 PROBES: dict[str, tuple[Probe, object, object]] = {
@@ -1079,6 +1125,23 @@ PROBES: dict[str, tuple[Probe, object, object]] = {
             (400, "invalid_client", None),
             (401, "invalid_client", CHALLENGE),
         ],
+    ),
+    "auth-malformed-400": (
+        lambda api: [_challenged(_with_header(api, value)) for value in _BAD],
+        [(401, "invalid_client", CHALLENGE)] * 2,
+        [(400, "invalid_client", None)] * 2,
+    ),
+    "rfc-malformed-basic-400": (
+        lambda api: [
+            _challenged(r)
+            for r in (
+                *(_with_header(api, value) for value in _BAD),
+                cc(api, client=_WRONG_SECRET),
+            )
+        ],
+        [(401, "invalid_client", CHALLENGE)] * 3,
+        [(401, "invalid_client", CHALLENGE), (400, "invalid_client", None)]
+        + [(401, "invalid_client", CHALLENGE)],
     ),
     "rfc-no-auth-401-without-challenge": (
         lambda api: [
