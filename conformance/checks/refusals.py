@@ -165,6 +165,7 @@ REFUSALS: dict[str, Refusal] = {
     "PASSWORD-FIELDS-REQUIRED": Refusal(("password_missing_fields",)),
     "PASSWORD-WRONG": Refusal(("password_wrong",)),
     "PASSWORD-UNKNOWN-USER": Refusal(("password_unknown_user",)),
+    "PASSWORD-USERNAME-WHOLE": Refusal(("password_username_case",)),
     "CLIENT-GRANT-FORBIDDEN": Refusal(("restricted_password",)),
     "CODE-FIELD-REQUIRED": Refusal(("code_missing",)),
     "CODE-INVALID": Refusal(("code_invalid",)),

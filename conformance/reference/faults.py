@@ -237,6 +237,12 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "unknown-user-accepted",
         "PASSWORD-UNKNOWN-USER",
         "An unknown username gets tokens (wrong passwords of known users are rejected).",
+        also=("PASSWORD-USERNAME-WHOLE",),  # a case-changed name is an unknown one
+    ),
+    Fault(
+        "username-case-insensitive",
+        "PASSWORD-USERNAME-WHOLE",
+        "User names are looked up without their letter case.",
     ),
     Fault(
         "refresh-not-rotated",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from conformance.errors import Skipped
 from conformance.exchange import Exchange
 from conformance.scenarios.base import (
     BOTH,
@@ -65,6 +66,18 @@ def password_unknown_user(ctx: RunContext) -> list[Exchange]:
         "password": random_value("Passw0rd"),
     }
     return [ctx.send("password_unknown_user", "unknown-user", form=form, grant=PW)]
+
+
+@scenario("password_username_case")
+def password_username_case(ctx: RunContext) -> list[Exchange]:
+    # D28, case only: a truncated or extended name could be another person's account,
+    # and would get this user's password; a case-changed one is this account or none.
+    form = password_form(ctx)
+    changed = form["username"].swapcase()
+    if changed == form["username"]:
+        raise Skipped("the configured user name has no letter whose case can change")
+    form["username"] = changed
+    return [ctx.send("password_username_case", "case-changed", form=form, grant=PW)]
 
 
 @scenario(

@@ -191,6 +191,14 @@ ANY: dict[str, Refusal] = {
         ((401, "CMN_90015"),),
         fixed=False,
     ),
+    "PASSWORD-USERNAME-WHOLE": Refusal(
+        "password_username_case",
+        "case-changed",
+        PW,
+        _form(grant_type=PW, username="REFERENCE-USER", password="Reference-Passw0rd!"),
+        ((401, "CMN_90015"),),
+        fixed=False,
+    ),
     "CLIENT-GRANT-FORBIDDEN": Refusal(
         "restricted_password",
         PW,

@@ -151,6 +151,9 @@ PROBES: dict[str, Probe] = {
     "txid-reflected": lambda api: _cc(api, txid="<b>x</b>").headers.get("transactionId"),
     "password-not-checked": lambda api: _status(api.password_grant(user=(USER[0], "wrong"))),
     "unknown-user-accepted": lambda api: _status(api.password_grant(user=("nobody", "x"))),
+    "username-case-insensitive": lambda api: _status(
+        api.password_grant(user=(USER[0].swapcase(), USER[1]))
+    ),
     "refresh-not-rotated": lambda api: (
         lambda old: api.refresh(old).json()["refresh_token"] == old
     )(api.password_tokens()["refresh_token"]),
