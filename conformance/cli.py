@@ -11,7 +11,7 @@ from pathlib import Path
 from conformance.contract import ALL_EDITIONS, DEFAULT_EDITION, EDITIONS
 from conformance.errors import ConformanceError
 from conformance.results import EXIT_COULD_NOT_RUN
-from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings, report_dir_of
+from conformance.settings import BOOL_SETTINGS, FLAG_HELP
 
 RUN_EPILOG = """\
 exit codes:
@@ -127,18 +127,11 @@ def _run(args: argparse.Namespace) -> int:
     from conformance.tuning import freeze_at_exit
 
     freeze_at_exit()
-    flags = {name: getattr(args, name) for name in FLAG_HELP}
-    notices: list[str] = []
-    try:
-        settings = load_settings(flags, args.config, os.environ, notices)
-    except ConformanceError as error:
-        if not _collect_only(args.pytest_args):
-            from conformance.session import report_refused_settings
+    from conformance.session import load_run_settings
 
-            report_refused_settings(report_dir_of(flags, args.config, os.environ), error)
-        raise
-    for notice in notices:
-        print(f"note: {notice}", file=sys.stderr)
+    flags = {name: getattr(args, name) for name in FLAG_HELP}
+    writes_reports = not _collect_only(args.pytest_args)
+    settings = load_run_settings(flags, args.config, os.environ, writes_reports=writes_reports)
     return execute(settings, args.pytest_args)
 
 

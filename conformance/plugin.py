@@ -15,13 +15,12 @@ check, judge, report and exit alike.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-from conformance.errors import ConfigError, ConformanceError
-from conformance.settings import BOOL_SETTINGS, FLAG_HELP, load_settings, report_dir_of
+from conformance.errors import ConformanceError
+from conformance.settings import BOOL_SETTINGS, FLAG_HELP
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
 SUITE_PATH = SUITE_DIR / "test_contract.py"
@@ -54,30 +53,24 @@ def pytest_configure(config: pytest.Config) -> None:
     # Only a conformance run pays for the engine; see the module docstring.
     from conformance.results import EXIT_COULD_NOT_RUN
     from conformance.run import RunContext
-    from conformance.session import PYTEST_FLAGS, describe, report_refused_settings
+    from conformance.session import PYTEST_FLAGS, describe, load_run_settings
     from conformance.suite_plugin import SuitePlugin
 
     flags = {name: config.getoption(f"conformance_{name}") for name in FLAG_HELP}
     given = config.getoption("conformance_config")
-    config_file = Path(given) if given else None
-    notices: list[str] = []
     try:
-        settings = load_settings(flags, config_file, os.environ, notices)
-        if settings.target is None:
-            raise ConfigError(
-                "The pytest plugin runs against a real target; `conformance run --target "
-                "embedded` runs the embedded reference.",
-                setting="target",
-            )
+        settings = load_run_settings(
+            flags,
+            Path(given) if given else None,
+            os.environ,
+            options=PYTEST_FLAGS,
+            writes_reports=not config.option.collectonly,
+            needs_target=True,
+        )
     except ConformanceError as error:
-        if not config.option.collectonly:
-            report_refused_settings(
-                report_dir_of(flags, config_file, os.environ), error, PYTEST_FLAGS
-            )
         # exit 2, as `conformance run` does; a UsageError would be pytest's 4
         pytest.exit(f"error: {describe(error, PYTEST_FLAGS)}", returncode=EXIT_COULD_NOT_RUN)
-    for notice in notices:
-        print(f"note: {describe(ConformanceError(notice), PYTEST_FLAGS)}", file=sys.stderr)
+    assert settings.target is not None  # needs_target
     context = RunContext(settings, settings.target)
     config.pluginmanager.register(SuitePlugin(context, PYTEST_FLAGS), PLUGIN_NAME)
     if config.args_source != pytest.Config.ArgsSource.ARGS:

@@ -71,22 +71,25 @@ def _error_of(exchange: Exchange) -> tuple[object, object]:
     return body.get("code"), body.get("error")
 
 
+def _names_client_refused(exchange: Exchange) -> bool:
+    """The answer's code says the client's credentials were refused."""
+    code, error = _error_of(exchange)
+    return code in CLIENT_REFUSED_CODES or error == "invalid_client"
+
+
 def client_refused(exchange: Exchange) -> bool:
     """The target said the client's credentials are wrong (a 401, or its code for it)."""
     if exchange.response is None or exchange.issued_token():
         return False
-    code, error = _error_of(exchange)
-    return exchange.status == 401 or code in CLIENT_REFUSED_CODES or error == "invalid_client"
+    return exchange.status == 401 or _names_client_refused(exchange)
 
 
 def login_refused(exchange: Exchange) -> bool:
     """The target refused a password login because of the user's credentials: what an
     identity provider counts towards locking the user out."""
-    if exchange.response is None or exchange.issued_token():
-        return False
+    if exchange.response is None or exchange.issued_token() or _names_client_refused(exchange):
+        return False  # no answer, a token, or refused before the user was looked at
     code, error = _error_of(exchange)
-    if code in CLIENT_REFUSED_CODES or error == "invalid_client":
-        return False  # refused before the user was looked at
     return code in LOGIN_REFUSED_CODES or error == "invalid_grant" or exchange.status == 401
 
 
@@ -123,8 +126,7 @@ def check_client(exchange: Exchange) -> None:
 def check_login(exchange: Exchange) -> None:
     """Stop the run when the target refused the configured user's login (or, saying so
     by its code, the client: a 401 alone is the user's here, as D13 has it)."""
-    code, error = _error_of(exchange)
-    if not exchange.issued_token() and (code in CLIENT_REFUSED_CODES or error == "invalid_client"):
+    if not exchange.issued_token() and _names_client_refused(exchange):
         check_client(exchange)
     if login_refused(exchange):
         raise CredentialsRefused(

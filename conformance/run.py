@@ -143,9 +143,6 @@ class RunContext:
         """Send the named scenarios (`Recordings.prepare`)."""
         self.recordings.prepare(names, progress)
 
-    def check_credentials(self) -> None:
-        self.recordings.check_credentials()
-
     def scenarios_for(self, case: Case) -> tuple[str, ...]:
         return judging.scenarios_for(self, case)
 

@@ -30,7 +30,7 @@ from conformance.preflight import preflight
 from conformance.reports import write_reports
 from conformance.results import Outcome, exit_code
 from conformance.run import Case, RunContext, cases
-from conformance.settings import FLAG_HELP, Settings
+from conformance.settings import FLAG_HELP, Settings, load_settings, report_dir_of
 from conformance.waivers import must_waivers
 
 BUNDLE_NAME = "certification-bundle.tar.gz"
@@ -45,7 +45,7 @@ def _iso(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
 
 
-def run_header(context: RunContext, **extra: Any) -> dict[str, Any]:
+def run_header(context: RunContext) -> dict[str, Any]:
     """What identifies a run; printed first and stored in every report."""
     s = context.settings
     embedded = s.target is None
@@ -62,7 +62,6 @@ def run_header(context: RunContext, **extra: Any) -> dict[str, Any]:
         "require_complete": s.require_complete,
         "seed": context.seed,
         "suite_version": __version__,
-        **extra,
     }
 
 
@@ -91,12 +90,48 @@ _FLAG = re.compile(
 )
 
 
+def name_options(text: str, flags: str = CLI_FLAGS) -> str:
+    """`text` with its options spelled as the path the user ran spells them (`--target`
+    for `conformance run`, `--conformance-target` under pytest)."""
+    return text if flags == CLI_FLAGS else _FLAG.sub(flags, text)
+
+
 def describe(error: ConformanceError, flags: str = CLI_FLAGS) -> str:
-    """The error as the user reads it, naming the options of the path they ran
-    (`--target` for `conformance run`, `--conformance-target` under pytest)."""
-    text = str(error) if flags == CLI_FLAGS else _FLAG.sub(flags, str(error))
+    """The error as the user reads it, naming the setting to fix."""
+    text = name_options(str(error), flags)
     setting = getattr(error, "setting", None)
     return f"{text}\n(setting: {setting})" if setting else text
+
+
+def load_run_settings(
+    flags: Mapping[str, Any],
+    config_path: Path | None,
+    environ: Mapping[str, str],
+    *,
+    options: str = CLI_FLAGS,
+    writes_reports: bool = True,
+    needs_target: bool = False,
+) -> Settings:
+    """The settings of a run, for both paths. Refused settings (a ConfigError, raised
+    again) first replace the previous run's reports with that error, unless the run
+    writes none (collecting only); notices of what still works but should change go to
+    stderr. `needs_target`: the pytest path has no embedded reference."""
+    notices: list[str] = []
+    try:
+        settings = load_settings(flags, config_path, environ, notices)
+        if needs_target and settings.target is None:
+            raise ConfigError(
+                "The pytest plugin runs against a real target; `conformance run --target "
+                "embedded` runs the embedded reference.",
+                setting="target",
+            )
+    except ConformanceError as error:
+        if writes_reports:
+            report_refused_settings(report_dir_of(flags, config_path, environ), error, options)
+        raise
+    for notice in notices:
+        print(f"note: {name_options(notice, options)}", file=sys.stderr)
+    return settings
 
 
 # --- before any request ----------------------------------------------------------------
@@ -254,7 +289,7 @@ def finish(
     else:
         outcomes = complete_outcomes(context, deselected)
         if flags != CLI_FLAGS:  # a skip reason names an option too
-            outcomes = [replace(o, message=_FLAG.sub(flags, o.message)) for o in outcomes]
+            outcomes = [replace(o, message=name_options(o.message, flags)) for o in outcomes]
     report_dir = Path(settings.report_dir)
     summary_md = Path(settings.summary_md) if settings.summary_md else None
     code = exit_code(outcomes, settings.require_complete)

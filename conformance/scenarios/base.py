@@ -46,7 +46,7 @@ class Scenario:
     contracts: tuple[str, ...] = (PLATFORM,)
     alongside: bool = False
     # "client" / "user": sent first, and the run stops if the target refuses the
-    # configured credentials in it (`RunContext.check_credentials`)
+    # configured credentials in it (`Recordings.check_credentials`)
     preflight: str | None = None
 
 
