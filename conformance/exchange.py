@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 ANONYMOUS = ""  # in `Exchange.beside`: a request that carried no valid transactionId
@@ -82,6 +82,14 @@ class RecordedResponse:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One schemathesis check a generated exchange's response failed, and how."""
+
+    check: str
+    problem: str
+
+
+@dataclass(frozen=True)
 class Exchange:
     """One request of a scenario and its outcome.
 
@@ -98,10 +106,17 @@ class Exchange:
     expects: str | None = None
     transport_error: str | None = None
     operation: str = "token"  # "token", "revoke" or "other" (a method the contract does not define)
-    notes: tuple[str, ...] = field(default=())
+    # A generated request labelled "negative": the required fields it broke as sent.
+    violation: str | None = None
+    # The schemathesis checks its response failed (the platform's rules inside them).
+    findings: tuple[Finding, ...] = ()
     # transactionIds (lower case) of the requests in flight beside this one, "" for one
     # that carried no valid id (concurrency.InFlight): empty when it flew alone
     beside: frozenset[str] = frozenset()
+    # Not an answer but back-pressure the retries could not outlast, as messages name
+    # it ("HTTP 500 CMN_90003 (spike arrest)"); no check is handed such an exchange.
+    back_pressure: str | None = None
+    burst: bool = False  # sent in a burst released together (not paced, not retried)
 
     @property
     def status(self) -> int | None:

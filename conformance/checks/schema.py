@@ -1,9 +1,9 @@
 """Checks over the schemathesis phase: negative cases refused, responses as documented.
 
 The phase (conformance/properties/schemathesis_phase.py) labels a generated request
-`negative` when a required form field of its grant is broken as sent, and notes every
-schemathesis check that failed on a response as `schemathesis:<check>: <problem>`.
-These checks read those labels and notes; they send nothing.
+`negative` when a required form field of its grant is broken as sent (`Exchange.violation`
+says which), and records every schemathesis check that failed on a response
+(`Exchange.findings`). These checks read them; they send nothing.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ from conformance.checks._registry import CheckContext, check, outcome, require_a
 from conformance.exchange import Exchange
 
 NEGATIVE = "negative"
-NOTE_PREFIX = "schemathesis:"
 SCHEMATHESIS_SCENARIOS = ("prop_positive", "prop_negative", "prop_coverage")
 
 
 def _violation(exchange: Exchange) -> str:
-    found = [n for n in exchange.notes if n.startswith("negative:")]
-    return found[0].removeprefix("negative:").strip() if found else "a required field"
+    return exchange.violation or "a required field"
 
 
 def _refused(exchange: Exchange) -> bool:
@@ -55,14 +53,14 @@ def ensure_responses_conform(exchanges: Sequence[Exchange], ctx: CheckContext) -
     """Responses to generated requests match the document: statuses, types, headers, schemas."""
     answered = [e for e in exchanges if e.response is not None]
     require_any(answered, "the schemathesis phase recorded no response")
-    failing = [(e, n) for e in answered for n in e.notes if n.startswith(NOTE_PREFIX)]
+    failing = [(e, f) for e in answered for f in e.findings]
     if failing:
-        first, note = failing[0]
-        checks = sorted({n.removeprefix(NOTE_PREFIX).split(":", 1)[0] for _, n in failing})
+        first, finding = failing[0]
+        checks = sorted({f.check for _, f in failing})
         raise ctx.fail(
             f"{len({id(e) for e, _ in failing})} of {len(answered)} responses to generated "
             f"requests fail schemathesis checks ({', '.join(checks)}).",
             "every response passes the schemathesis checks",
-            f"{note.removeprefix(NOTE_PREFIX)} ({outcome(first)})",
+            f"{finding.check}: {finding.problem} ({outcome(first)})",
             exchange=first,
         )

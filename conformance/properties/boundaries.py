@@ -2,8 +2,8 @@
 
 Random generation draws a given kind of input in one run and misses it in the next, so
 a target's 500 on it was caught or not by the seed's luck. Each kind below is therefore
-sent as hypothesis explicit examples (`@example`), run before the property generates
-more of the same kinds, and recorded like every generated request, so NO-5XX and the
+sent as explicit examples (`Recorder.explore(explicit=...)`), run before the property
+generates more of the same kinds, and recorded like every generated request, so NO-5XX and the
 other run-wide checks judge them:
 
 - transactionId (`hypothesis_phase`): a valid UUID in upper case on a 200, a 401 and
@@ -31,18 +31,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conformance.exchange import Exchange
-from conformance.properties.pipeline import workers_for
-from conformance.properties.recording import Recording, run_property, seed_for
+from conformance.properties.recording import Recorder, seed_for
 from conformance.properties.strategies import CONTROLS
 from conformance.scenarios import CC, PW, cc_form, scenario
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
-
     from conformance.run import RunContext
 
 # D31: the transactionId lengths every run tries (0 is `prop_txid_invalid`'s own example).
@@ -182,37 +178,19 @@ def _not_utf8(escapes: str) -> bool:
     return False
 
 
-def with_examples(
-    test: Callable[..., None], examples: Sequence[Mapping[str, object]]
-) -> Callable[..., None]:
-    """`test` with each of `examples` (keyword arguments) as an explicit example, tried
-    in the order given before anything is generated."""
-    for arguments in reversed(examples):  # the decorator nearest the function runs first
-        test = example(**arguments)(test)
-    return test
-
-
 @scenario("prop_bodies", phase="property")
 def prop_bodies(ctx: RunContext) -> list[Exchange]:
     """Bodies of the kinds that broke implementations: user fields outside ASCII, bad
     %-escapes, bytes that are not UTF-8, repeated parameters, large bodies. One of each
     every run, then `examples / 10` generated ones; labelled by kind."""
-    rec = Recording(ctx, "prop_bodies")
+    rec = Recorder(ctx, "prop_bodies")
     bodies = Bodies(ctx)
 
-    @given(case=bodies.generated(), txid=rec.transaction_ids())
-    def sent(case: BodyCase, txid: str) -> None:
-        if rec.active():
-            rec.submit(case.label, txid, body=case.body, grant=case.grant)
+    def sent(case: BodyCase) -> None:
+        rec.submit(case.label, body=case.body, grant=case.grant)
 
-    fixed = [
-        {"case": case, "txid": str(seeded_uuid(ctx, f"body-{i}"))}
-        for i, case in enumerate(bodies.fixed())
-    ]
-    run_property(
-        rec,
-        with_examples(sent, fixed),
-        ctx.settings.examples // BODY_SHARE,
-        workers_for(ctx.settings.concurrency),
-    )
+    rec.explore(
+        sent, ctx.settings.examples // BODY_SHARE, workers=rec.workers(),
+        explicit=[{"case": case} for case in bodies.fixed()], case=bodies.generated(),
+    )  # fmt: skip
     return rec.exchanges

@@ -1,7 +1,7 @@
 """Hypothesis properties beyond the schema: the correlation header, scopes, parameters.
 
-Each scenario runs one `@given` property (seeded from the run's seed) that sends and
-records; the registered checks judge the recordings afterwards:
+Each scenario explores its strategies through one `Recorder` (seeded from the run's
+seed), which sends and records; the registered checks judge the recordings afterwards:
 
 - `prop_txid_echo`: any valid UUID, in either letter case, is echoed (TXID-ECHO);
 - `prop_txid_concurrent`: batches of concurrent requests keep their own ids (TXID-CONCURRENT);
@@ -31,7 +31,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from hypothesis import example, given
 from hypothesis import strategies as st
 
 from conformance.contract import RFC6749
@@ -39,17 +38,9 @@ from conformance.exchange import Exchange
 from conformance.properties.boundaries import (
     TXID_LENGTHS,
     long_transaction_id,
-    seeded_uuid,
     upper_case_transaction_id,
-    with_examples,
 )
-from conformance.properties.pipeline import workers_for
-from conformance.properties.recording import (
-    TRANSACTION_ID,
-    Recording,
-    raw_sending_possible,
-    run_property,
-)
+from conformance.properties.recording import Recorder
 from conformance.properties.strategies import (
     FormShape,
     ScopeRequest,
@@ -61,6 +52,7 @@ from conformance.properties.strategies import (
     scopes_values,
     unsupported_grant_types,
 )
+from conformance.raw_send import TRANSACTION_ID, raw_sending_possible
 from conformance.scenarios import CC, PW, UNKNOWN_SCOPE, cc_form, password_form, scenario
 from conformance.scenarios.base import with_scope
 
@@ -74,6 +66,9 @@ BATCH_SIZES = (10, 20)
 RAW_CAP = 8
 # Permuted password requests are real logins of the configured user: a few suffice.
 PASSWORD_PERMUTATIONS = 3
+# Invalid ids worth sending in every run: markup, nothing, a header injection.
+INVALID_IDS = (b"<script>alert(1)</script>", b"", b"abc\r\nX-Conformance-Injected: 1")
+UUIDS = st.uuids().map(str)  # ids under test: drawn, then `Recorder.take`n
 
 # (form, send options, expects) of the echo property's kinds of request: D2 holds
 # whatever the status, so a 200, a 401 and a 400.
@@ -87,67 +82,67 @@ _ECHO_KINDS: dict[str, tuple[dict[str, str], dict[str, Any], str | None]] = {
 @scenario("prop_txid_echo", phase="property")
 def prop_txid_echo(ctx: RunContext) -> list[Exchange]:
     """Valid UUIDs in both letter cases, on a 200, a 401 and a 400."""
-    rec = Recording(ctx, "prop_txid_echo")
+    rec = Recorder(ctx, "prop_txid_echo")
 
-    @given(
-        txid=rec.transaction_ids(), upper=st.booleans(), kind=st.sampled_from(tuple(_ECHO_KINDS))
-    )
     def echoed(txid: str, upper: bool, kind: str) -> None:
-        if not rec.active():
-            return
         form, options, expects = _ECHO_KINDS[kind]
         rec.submit(kind, txid.upper() if upper else txid, form=form, expects=expects, **options)
 
     # Every run, whatever the seed: an upper-case UUID on each kind of answer (D25).
     upper = upper_case_transaction_id(ctx)
     tried = [{"txid": upper, "upper": True, "kind": kind} for kind in _ECHO_KINDS]
-    workers = workers_for(ctx.settings.concurrency)
-    run_property(rec, with_examples(echoed, tried), ctx.settings.examples, workers)
+    kinds = st.sampled_from(tuple(_ECHO_KINDS))
+    rec.explore(
+        echoed, ctx.settings.examples, explicit=tried, workers=rec.workers(),
+        txid=UUIDS, upper=st.booleans(), kind=kinds,
+    )  # fmt: skip
     return rec.exchanges
 
 
 @scenario("prop_txid_concurrent", phase="property")
 def prop_txid_concurrent(ctx: RunContext) -> list[Exchange]:
     """Batches of 10 to 20 concurrent client_credentials requests, ids drawn per batch."""
-    rec = Recording(ctx, "prop_txid_concurrent")
+    rec = Recorder(ctx, "prop_txid_concurrent")
     largest = max(2, min(BATCH_SIZES[1], ctx.settings.concurrency))
-    ids = st.lists(
-        rec.transaction_ids(), min_size=min(BATCH_SIZES[0], largest), max_size=largest, unique=True
-    )
+    ids = st.lists(UUIDS, min_size=min(BATCH_SIZES[0], largest), max_size=largest, unique=True)
     batches = 0
 
-    @given(batch=ids)
     def concurrent(batch: list[str]) -> None:
         nonlocal batches
-        if not rec.active():
-            return
         batches += 1
         taken = [rec.take(txid) for txid in batch]  # here, in the order drawn
         with ThreadPoolExecutor(max_workers=len(taken)) as pool:
             futures = [
-                pool.submit(rec.call, f"batch-{batches}-{i}", txid, form=cc_form(ctx), grant=CC)
+                pool.submit(
+                    rec.exchange,
+                    f"batch-{batches}-{i}",
+                    transaction_id=txid,
+                    form=cc_form(ctx),
+                    grant=CC,
+                )  # fmt: skip
                 for i, txid in enumerate(taken)
             ]
             # Recorded in the order sent, not answered, so a replay records the same list.
             with ctx.sender.turns.waiting():
                 answers = [f.result() for f in futures]
-            rec.exchanges += [e for e in answers if e is not None]
+        rec.exchanges += [e for e in answers if e is not None]
+        rec.stopped = rec.stopped or None in answers
 
-    run_property(rec, concurrent, ctx.settings.examples // BATCH_SHARE)
+    rec.explore(concurrent, ctx.settings.examples // BATCH_SHARE, batch=ids)
     return rec.exchanges
 
 
 @scenario("prop_txid_case", phase="property")
 def prop_txid_case(ctx: RunContext) -> list[Exchange]:
     """Valid client_credentials requests whose transactionId header name has random case."""
-    rec = Recording(ctx, "prop_txid_case")
+    rec = Recorder(ctx, "prop_txid_case")
 
-    @given(name=header_casings(TRANSACTION_ID), txid=rec.transaction_ids())
-    def cased(name: str, txid: str) -> None:
-        if rec.active():
-            rec.submit(name, txid, name=name, form=cc_form(ctx), grant=CC)
+    def cased(name: str) -> None:
+        rec.submit(name, header=name, form=cc_form(ctx), grant=CC)
 
-    run_property(rec, cased, ctx.settings.examples, workers_for(ctx.settings.concurrency))
+    rec.explore(
+        cased, ctx.settings.examples, workers=rec.workers(), name=header_casings(TRANSACTION_ID)
+    )
     return rec.exchanges
 
 
@@ -158,45 +153,40 @@ def prop_txid_invalid(ctx: RunContext) -> list[Exchange]:
     Values httpx can send are labelled "invalid"; the few only a raw send can carry
     (line breaks, NUL) are labelled "raw" and sent only to a loopback target.
     """
-    rec = Recording(ctx, "prop_txid_invalid")
+    rec = Recorder(ctx, "prop_txid_invalid")
     raw = raw_sending_possible(ctx.base_url)
     raw_sent = 0
 
-    @given(value=invalid_transaction_ids(raw))
-    @example(value=b"<script>alert(1)</script>")
-    @example(value=b"")
-    @example(value=b"abc\r\nX-Conformance-Injected: 1")
     def invalid(value: bytes) -> None:
         nonlocal raw_sent
-        if not rec.active():
-            return
         if h11_sendable(value):
             rec.submit("invalid", value, form=cc_form(ctx), grant=CC, expects="TXID-FORMAT")
         elif raw and raw_sent < RAW_CAP:
             raw_sent += 1
             rec.submit_raw("raw", value)
 
-    # Every run, whatever the seed: each length D31 lists (0 is the example above).
-    lengths = [{"value": long_transaction_id(n).encode("ascii")} for n in TXID_LENGTHS]
+    # Every run, whatever the seed: those above and each length D31 lists.
+    lengths = [long_transaction_id(n).encode("ascii") for n in TXID_LENGTHS]
+    tried = [{"value": value} for value in (*INVALID_IDS, *lengths)]
     # Each request is judged on its own (TXID-FORMAT, TXID-NOT-REFLECTED): several fly.
-    workers = workers_for(ctx.settings.concurrency)
-    run_property(rec, with_examples(invalid, lengths), ctx.settings.examples, workers)
+    rec.explore(
+        invalid, ctx.settings.examples, explicit=tried, workers=rec.workers(),
+        value=invalid_transaction_ids(raw),
+    )  # fmt: skip
     return rec.exchanges
 
 
 @scenario("prop_scopes", phase="property")
 def prop_scopes(ctx: RunContext) -> list[Exchange]:
     """client_credentials with generated `scopes`; "unknown-scope" when one is surely unknown."""
-    rec = Recording(ctx, "prop_scopes")
+    rec = Recorder(ctx, "prop_scopes")
 
-    @given(scopes=scopes_values(), txid=rec.transaction_ids())
-    def scoped(scopes: tuple[str, bool], txid: str) -> None:
+    def scoped(scopes: tuple[str, bool]) -> None:
         value, unknown = scopes
-        if rec.active():
-            label = "unknown-scope" if unknown else "scopes"
-            rec.submit(label, txid, form={**cc_form(ctx), "scopes": value}, grant=CC)
+        label = "unknown-scope" if unknown else "scopes"
+        rec.submit(label, form={**cc_form(ctx), "scopes": value}, grant=CC)
 
-    run_property(rec, scoped, ctx.settings.examples, workers_for(ctx.settings.concurrency))
+    rec.explore(scoped, ctx.settings.examples, workers=rec.workers(), scopes=scopes_values())
     return rec.exchanges
 
 
@@ -204,49 +194,46 @@ def prop_scopes(ctx: RunContext) -> list[Exchange]:
 def prop_param_order(ctx: RunContext) -> list[Exchange]:
     """Valid forms with their parameters permuted and up to two ignored extras
     ("permutation"), and client_credentials forms with grant_type twice ("repeated")."""
-    rec = Recording(ctx, "prop_param_order")
+    rec = Recorder(ctx, "prop_param_order")
     logins = 0
 
     # Every value is drawn up front, whatever the run's state (logins so far, time
     # left): hypothesis requires the same choices to lead to the same draws.
-    @given(txid=rec.transaction_ids(), shape=form_shapes())
-    def ordered(txid: str, shape: FormShape) -> None:
+    def ordered(shape: FormShape) -> None:
         nonlocal logins
         grant, form = CC, list(cc_form(ctx).items())
         wants_login = shape.password and not shape.repeated and bool(ctx.settings.username)
         if wants_login and logins < PASSWORD_PERMUTATIONS:
             logins += 1
             grant, form = PW, list(password_form(ctx).items())
-        if rec.active():
-            label = "repeated" if shape.repeated else "permutation"
-            expects = "PARAM-REPEATED" if shape.repeated else None
-            rec.submit(label, txid, form=shape.arrange(form), grant=grant, expects=expects)
+        label = "repeated" if shape.repeated else "permutation"
+        expects = "PARAM-REPEATED" if shape.repeated else None
+        rec.submit(label, form=shape.arrange(form), grant=grant, expects=expects)
 
     # Every run, whatever the seed: grant_type twice, with different values.
     twice = FormShape(repeated=True, again=PW, password=False, extras=[], order=[0, 1, 2, 3, 4])
-    repeated = [{"txid": str(seeded_uuid(ctx, "grant-type-twice")), "shape": twice}]
-    workers = workers_for(ctx.settings.concurrency)
-    run_property(rec, with_examples(ordered, repeated), ctx.settings.examples, workers)
+    rec.explore(
+        ordered, ctx.settings.examples, explicit=[{"shape": twice}], workers=rec.workers(),
+        shape=form_shapes(),
+    )  # fmt: skip
     return rec.exchanges
 
 
 # --- RFC 6749 alone ----------------------------------------------------------------------
-# Each draws a transactionId as the platform's do (`Recording.call` leaves it unsent
-# under RFC 6749), so a property reads the same values whichever contract it serves.
 
 
 @scenario("prop_grant_types", phase="property", contracts=(RFC6749,))
 def prop_grant_types(ctx: RunContext) -> list[Exchange]:
     """grant_type values in RFC 6749's syntax (A.10) that name no grant a server defines,
     labelled "unsupported-grant"."""
-    rec = Recording(ctx, "prop_grant_types")
+    rec = Recorder(ctx, "prop_grant_types")
 
-    @given(grant=unsupported_grant_types(), txid=rec.transaction_ids())
-    def unsupported(grant: str, txid: str) -> None:
-        if rec.active():
-            rec.submit("unsupported-grant", txid, form={"grant_type": grant})
+    def unsupported(grant: str) -> None:
+        rec.submit("unsupported-grant", form={"grant_type": grant})
 
-    run_property(rec, unsupported, ctx.settings.examples, workers_for(ctx.settings.concurrency))
+    rec.explore(
+        unsupported, ctx.settings.examples, workers=rec.workers(), grant=unsupported_grant_types()
+    )
     return rec.exchanges
 
 
@@ -254,13 +241,13 @@ def prop_grant_types(ctx: RunContext) -> list[Exchange]:
 def prop_scope_tokens(ctx: RunContext) -> list[Exchange]:
     """client_credentials asking for generated scope tokens (RFC 6749 3.3) no client holds,
     sometimes beside the configured scope, labelled "unknown-scope"."""
-    rec = Recording(ctx, "prop_scope_tokens")
+    rec = Recorder(ctx, "prop_scope_tokens")
 
-    @given(asked=scope_requests(UNKNOWN_SCOPE), txid=rec.transaction_ids())
-    def scoped(asked: ScopeRequest, txid: str) -> None:
-        if rec.active():
-            form = with_scope(ctx, {"grant_type": CC}, asked.value(ctx.settings.scope))
-            rec.submit("unknown-scope", txid, form=form, grant=CC)
+    def scoped(asked: ScopeRequest) -> None:
+        form = with_scope(ctx, {"grant_type": CC}, asked.value(ctx.settings.scope))
+        rec.submit("unknown-scope", form=form, grant=CC)
 
-    run_property(rec, scoped, ctx.settings.examples, workers_for(ctx.settings.concurrency))
+    rec.explore(
+        scoped, ctx.settings.examples, workers=rec.workers(), asked=scope_requests(UNKNOWN_SCOPE)
+    )
     return rec.exchanges

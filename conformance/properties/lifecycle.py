@@ -21,7 +21,7 @@ it); refused, its answer is judged by the run-wide RFC checks (RFC-ERROR-STATUS,
 Every exchange feeds the run-wide rules of the run's contract (TOKEN-UNIQUE: access
 tokens never repeat; TXID-PRESENT; NO-5XX; RFC-ERROR-BODY; ...). Requests go one at a
 time (each step depends on the answers before it), and on the platform TXID-ECHO judges
-them too. Under RFC 6749 no transactionId is sent (`Recording.call`).
+them too. Under RFC 6749 no transactionId is sent (`Recorder.request`).
 
 The model is the target's state, so it lives for the whole run (`Tokens`): each
 hypothesis example goes on from where the last one left the target. It only labels
@@ -44,7 +44,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from conformance.exchange import Exchange
-from conformance.properties.recording import Recording, property_settings, seed_for
+from conformance.properties.recording import Recorder, property_settings
 from conformance.scenarios import PW, RT, password_form, refresh_token_of, scenario
 from conformance.scenarios.base import BOTH, USER_UNDER_RFC6749, expecting
 
@@ -58,7 +58,6 @@ LOGIN_CAP = 8  # real logins per run
 LIVE_SESSIONS = 2  # a login only when fewer sessions are live
 NEVER_ISSUED_PREFIX = "conformance-never-issued-"
 _TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
-IDS = st.uuids().map(str)  # each passed through Recording.take before it is sent
 PICK = st.integers(0, 255)  # which session or token a rule acts on, modulo how many there are
 T = TypeVar("T")
 
@@ -112,7 +111,7 @@ class LifecycleRun:
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
-        self.rec = Recording(ctx, NAME)
+        self.rec = Recorder(ctx, NAME)
         self.tokens = Tokens()
         self.logins = 0
         self.roles = ("", "second") if ctx.settings.client("second") else ("",)
@@ -129,17 +128,13 @@ class LifecycleRun:
         self.logins += 1
         return True
 
-    def send(self, txid: str, label: str, client: str, **send: Any) -> Exchange | None:
+    def send(self, label: str, client: str, **send: Any) -> Exchange | None:
         """One request as `client`; None once the phase is over."""
-        if not self.rec.active():
-            return None
-        return self.rec.send(label, txid, auth=self.ctx.settings.client(client), **send)
+        return self.rec.send(label, auth=self.ctx.settings.client(client), **send)
 
-    def refresh(
-        self, txid: str, label: str, client: str, token: str, **send: Any
-    ) -> Exchange | None:
+    def refresh(self, label: str, client: str, token: str, **send: Any) -> Exchange | None:
         form = {"grant_type": RT, "refresh_token": token}
-        return self.send(txid, label, client, form=form, grant=RT, **send)
+        return self.send(label, client, form=form, grant=RT, **send)
 
 
 class TokenLifecycle(RuleBasedStateMachine):
@@ -152,32 +147,32 @@ class TokenLifecycle(RuleBasedStateMachine):
 
     run: ClassVar[LifecycleRun]
 
-    def _login(self, second: bool, txid: str) -> None:
+    def _login(self, second: bool) -> None:
         if not self.run.take_login():
             return
         client = self.run.roles[-1] if second else ""
-        exchange = self.run.send(txid, "login", client, form=password_form(self.run.ctx), grant=PW)
+        exchange = self.run.send("login", client, form=password_form(self.run.ctx), grant=PW)
         token = refresh_token_of(exchange) if exchange else None
         if exchange is not None and token is not None:
             session = Session(client, token)
             self.run.tokens.live.append(session)
             self.run.tokens.keep_access(session, exchange)
 
-    @initialize(second=st.booleans(), txid=IDS)
-    def first_login(self, second: bool, txid: str) -> None:
-        self._login(second, txid)
+    @initialize(second=st.booleans())
+    def first_login(self, second: bool) -> None:
+        self._login(second)
 
-    @rule(second=st.booleans(), txid=IDS)
-    def login(self, second: bool, txid: str) -> None:
-        self._login(second, txid)
+    @rule(second=st.booleans())
+    def login(self, second: bool) -> None:
+        self._login(second)
 
-    @rule(pick=PICK, txid=IDS)
-    def refresh(self, pick: int, txid: str) -> None:
+    @rule(pick=PICK)
+    def refresh(self, pick: int) -> None:
         tokens = self.run.tokens
         session = tokens.live[pick % len(tokens.live)] if tokens.live else None
         if session is None:
             return
-        exchange = self.run.refresh(txid, session.label("refresh"), session.client, session.token)
+        exchange = self.run.refresh(session.label("refresh"), session.client, session.token)
         new = refresh_token_of(exchange) if exchange else None
         if exchange is None or new is None:  # REFRESH-SUCCESS reports a refusal
             tokens.forget(session)
@@ -187,16 +182,16 @@ class TokenLifecycle(RuleBasedStateMachine):
             session.token = new
         tokens.keep_access(session, exchange)
 
-    @rule(pick=PICK, txid=IDS)
-    def reuse(self, pick: int, txid: str) -> None:
+    @rule(pick=PICK)
+    def reuse(self, pick: int) -> None:
         entry = _take(self.run.tokens.rotated, pick)
         if entry is not None:
             session, old = entry
-            self.run.refresh(txid, "reuse", session.client, old)
+            self.run.refresh("reuse", session.client, old)
             session.tainted = True
 
-    @rule(pick=PICK, txid=IDS)
-    def revoke(self, pick: int, txid: str) -> None:
+    @rule(pick=PICK)
+    def revoke(self, pick: int) -> None:
         tokens = self.run.tokens
         # One live session is always kept for the other rules (logins are few).
         if not self.run.revocation or len(tokens.live) < 2:
@@ -204,7 +199,6 @@ class TokenLifecycle(RuleBasedStateMachine):
         session = tokens.live.pop(pick % len(tokens.live))
         form = {"token": session.token}
         exchange = self.run.send(
-            txid,
             session.label("revoke"),
             session.client,
             method="DELETE",
@@ -216,36 +210,36 @@ class TokenLifecycle(RuleBasedStateMachine):
         if exchange is not None and exchange.status is not None and 200 <= exchange.status < 300:
             tokens.revoked.append(session)
 
-    @rule(pick=PICK, txid=IDS)
-    def use_revoked(self, pick: int, txid: str) -> None:
+    @rule(pick=PICK)
+    def use_revoked(self, pick: int) -> None:
         session = _take(self.run.tokens.revoked, pick)
         if session is not None:
-            self.run.refresh(txid, "after-revoke", session.client, session.token)
+            self.run.refresh("after-revoke", session.client, session.token)
 
-    @rule(pick=PICK, txid=IDS)
-    def foreign(self, pick: int, txid: str) -> None:
+    @rule(pick=PICK)
+    def foreign(self, pick: int) -> None:
         live = self.run.tokens.live
         if not live or len(self.run.roles) < 2:
             return
         session = live[pick % len(live)]
         other = next(role for role in self.run.roles if role != session.client)
-        exchange = self.run.refresh(txid, "other-client", other, session.token)
+        exchange = self.run.refresh("other-client", other, session.token)
         if exchange is not None and exchange.issued_token():  # REFRESH-FOREIGN reports it
             self.run.tokens.forget(session)
 
-    @rule(pick=PICK, access=st.booleans(), token=st.text(_TOKEN_CHARS, min_size=1), txid=IDS)
-    def not_a_refresh_token(self, pick: int, access: bool, token: str, txid: str) -> None:
+    @rule(pick=PICK, access=st.booleans(), token=st.text(_TOKEN_CHARS, min_size=1))
+    def not_a_refresh_token(self, pick: int, access: bool, token: str) -> None:
         """An access token the target issued, or a token it never issued."""
         tokens = self.run.tokens
         if access and tokens.access:
             session, issued = tokens.access[pick % len(tokens.access)]
-            exchange = self.run.refresh(txid, "access-as-refresh", session.client, issued)
+            exchange = self.run.refresh("access-as-refresh", session.client, issued)
             if exchange is not None and exchange.issued_token():  # REFRESH-UNKNOWN reports it
                 tokens.forget(session)
             return
         never = NEVER_ISSUED_PREFIX + token
         expects = expecting(self.run.ctx, "REFRESH-INVALID-STATUS")
-        self.run.refresh(txid, "never-issued", "", never, expects=expects)
+        self.run.refresh("never-issued", "", never, expects=expects)
 
 
 @scenario(NAME, phase="property", alongside=True, contracts=BOTH, needs_under=USER_UNDER_RFC6749)
@@ -261,7 +255,7 @@ def prop_lifecycle(ctx: RunContext) -> list[Exchange]:
     if not run.rec.active():
         return []
     run_state_machine_as_test(
-        seed(seed_for(ctx, NAME))(Machine),
+        seed(run.rec.seed)(Machine),
         settings=property_settings(
             max(2, ctx.settings.examples // MACHINE_SHARE), stateful_step_count=STEPS
         ),

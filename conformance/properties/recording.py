@@ -1,44 +1,51 @@
-"""What every hypothesis-driven scenario shares: settings, seeds, recording, raw sends.
+"""The one recorder every generated scenario sends through.
 
-A property never judges. It sends through the run's `Sender` and keeps what it
-recorded; the registered checks judge later. `Recording` stops a property cleanly
-when the phase's time or the request budget runs out (hypothesis keeps calling the
-test; each call then returns at once), and keeps every transactionId it sends unique
-within the run: hypothesis likes simple values and would otherwise send, for
-example, the same low-numbered UUID from several properties, which a target may
-take for a replay.
+A property never judges: it sends through the run's `Sender` and keeps what it
+recorded, and the registered checks judge later. `Recorder` holds what every
+property shares, so that each is decided once:
+
+- **the seed**: a property's hypothesis seed and its transactionId stream are
+  functions of the run's seed and the property's name (and stream), so `--seed N`
+  replays the same requests in any process;
+- **the transactionIds**: every id sent is unique within the run. An id that is only a
+  correlation id comes from the property's seeded stream (`transaction_id`); an id
+  that is the input under test is drawn by hypothesis and passed through `take`, which
+  replaces a repeat (hypothesis likes simple values, and a target may take a repeated
+  id for a replay) with one derived from it;
+- **the hypothesis settings** (`property_settings`) and the one way to run generation
+  (`explore`), stopping cleanly when the phase's time, the request budget or the
+  property's own limit is spent;
+- **the sending**: one at a time (`send`) or pipelined (`submit` inside `pipelined`,
+  see `pipeline`), recorded in generation order either way.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
-import ipaddress
-import socket
+import random
 import threading
-import time
 import uuid
 import weakref
 import zlib
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlencode
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
 from hypothesis import strategies as st
 
 from conformance.errors import BudgetExhausted
-from conformance.exchange import Exchange, RecordedRequest, RecordedResponse
+from conformance.exchange import Exchange
 from conformance.properties import codec_tables
-from conformance.properties.pipeline import Pipeline
-from conformance.sender import FORM
+from conformance.properties.pipeline import Pipeline, workers_for
+from conformance.raw_send import TRANSACTION_ID, send_raw_transaction_id
 
 if TYPE_CHECKING:
     from conformance.run import RunContext
 
-TRANSACTION_ID = "transactionId"
-F = TypeVar("F", bound=Callable[..., None])
+# An answer; None: the budget was spent.
+Sent = Exchange | None
+# What a recorder does to an answer as it records it (schemathesis' verdicts added).
+Annotate = Callable[[Exchange], Exchange]
 
 # Run-wide: every transactionId any property sent, keyed by the run.
 _SENT_IDS: weakref.WeakKeyDictionary[RunContext, set[str]] = weakref.WeakKeyDictionary()
@@ -47,225 +54,230 @@ _SENT_IDS_LOCK = threading.Lock()
 
 def property_settings(examples: int, **extra: Any) -> settings:
     """Hypothesis settings of the phase: no database, no deadline, no shrinking (a
-    property asserts nothing, so there is nothing to shrink), health checks off."""
+    property asserts nothing, so there is nothing to shrink), health checks off, quiet."""
     return settings(
         max_examples=max(1, examples),
         database=None,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         phases=[Phase.explicit, Phase.generate],
+        verbosity=Verbosity.quiet,
         **extra,
     )
 
 
 def seed_for(ctx: RunContext, name: str) -> int:
-    """The hypothesis seed of one property: the run's seed mixed with the property's
-    name, stable across processes (so `--seed N` replays the same requests)."""
+    """A seed for `name` in this run, stable across processes."""
     return zlib.crc32(f"{ctx.seed}:{name}".encode())
 
 
-def run_property(rec: Recording, test: F, examples: int, workers: int = 0) -> None:
-    """Run a `@given` test under the phase's settings and the property's seed (not at
-    all when the phase's time or the budget is already spent). With `workers`, what the
-    test `submit`s is sent by that many threads while it generates the next example."""
-    if rec.active():
-        seeded = seed(seed_for(rec.ctx, rec.name))(property_settings(examples)(test))
-        with rec.pipelined(workers) if workers else contextlib.nullcontext():
-            seeded()
+class _Stop(Exception):  # noqa: N818 - a control-flow signal
+    """Ends a hypothesis run early: the phase's time, budget or an error says stop."""
 
 
-class Recording:
-    """The exchanges of one property, in the order they were generated (and, when
-    one at a time, sent)."""
+class Recorder:
+    """The exchanges of one property (or one stream of it), in generation order.
 
-    def __init__(self, ctx: RunContext, name: str) -> None:
+    `limit` bounds the generated cases it sends (`send`/`submit` with `case=True`);
+    requests a case needs first (a login for a refresh chain) do not count.
+    """
+
+    def __init__(self, ctx: RunContext, name: str, stream: str = "", limit: int = 2**31) -> None:
         self.ctx = ctx
         self.name = name
+        self.limit = limit
+        self.seed = seed_for(ctx, f"{name}:{stream}")
         self.exchanges: list[Exchange] = []
+        self.cases = 0
         self.stopped = False
-        self._pipeline: Pipeline[Exchange | None] | None = None
+        self._ids = random.Random(self.seed)
+        self._pipeline: Pipeline[Sent] | None = None
         codec_tables.prime()
         with _SENT_IDS_LOCK:
             self._sent = _SENT_IDS.setdefault(ctx, set())
 
     def active(self) -> bool:
-        """False once the phase's time or the request budget is spent."""
-        if not self.stopped and self.ctx.time_left() <= 0:
+        """False once the phase's time, the request budget or `limit` is spent."""
+        if not self.stopped and (self.cases >= self.limit or self.ctx.time_left() <= 0):
             self.stopped = True
         return not self.stopped
 
-    def transaction_ids(self) -> st.SearchStrategy[str]:
-        """Valid UUIDs drawn by hypothesis (pass each through `take` before sending)."""
-        return st.uuids().map(str)
+    # --- transactionIds ---------------------------------------------------------------
 
-    def take(self, txid: str) -> str:
-        """`txid`, or when this run already sent it, a UUID derived from it: unique per
-        run and still a function of what hypothesis drew (a filter on the run's state
-        would make hypothesis's generation inconsistent)."""
+    def transaction_id(self) -> str:
+        """The next id of the property's seeded stream (unique in the run). Not
+        hypothesis' st.uuids(): it repeats values, and its first does not even depend
+        on the seed."""
+        return self.take(str(uuid.UUID(int=self._ids.getrandbits(128), version=4)))
+
+    def take(self, drawn: str) -> str:
+        """`drawn`, or when this run already sent it, a UUID derived from it: unique per
+        run and still a function of what was drawn (a filter on the run's state would
+        make hypothesis' generation inconsistent). The letter case is kept."""
         with _SENT_IDS_LOCK:
-            key, value = txid.lower(), txid
+            key, value = drawn.lower(), drawn
             while key in self._sent:
                 key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{key}:{len(self._sent)}"))
-                value = key if txid == txid.lower() else key.upper()
+                value = key if drawn == drawn.lower() else key.upper()
             self._sent.add(key)
         return value
 
-    def call(
-        self, label: str, txid: str | bytes, *, name: str = TRANSACTION_ID, **send: Any
-    ) -> Exchange | None:
-        """Send one request with `txid` (already taken) in header `name`; None once the
-        budget is spent. Records nothing: concurrent callers record in their own order."""
-        if isinstance(txid, str) and name == TRANSACTION_ID:
-            # RFC 6749 has no transactionId: the drawn one stays unsent (the sender's
-            # default), so what is drawn, and so sent otherwise, does not depend on it.
+    # --- generation -------------------------------------------------------------------
+
+    def explore(
+        self,
+        handle: Callable[..., None],
+        examples: int,
+        *,
+        explicit: Sequence[Mapping[str, object]] = (),
+        workers: int = 0,
+        **strategies: st.SearchStrategy[Any],
+    ) -> None:
+        """Call `handle(**values)` for each of `explicit` (in order, every run), then for
+        up to `examples` generated values of `strategies`, under the property's seed.
+        With `workers`, what `handle` submits is sent by up to that many threads while
+        the next value is generated.
+
+        Nothing is judged inside hypothesis, so there is nothing to shrink: each value
+        is one request (or a few), sent once. To end early the test raises `_Stop`;
+        hypothesis replays that value once to confirm, which raises `_Stop` again before
+        anything is sent. An error in `handle` stops the run the same way and is raised
+        once hypothesis is done.
+        """
+        if not self.active():
+            return
+        errors: list[Exception] = []
+
+        def run(**values: Any) -> None:
+            if errors or not self.active():
+                raise _Stop
+            try:
+                handle(**values)
+            except Exception as exc:  # raised below, once hypothesis is out of the way
+                errors.append(exc)
+
+        test = given(**strategies)(run)
+        for values in reversed(explicit):  # the decorator nearest the function runs first
+            test = example(**values)(test)
+        test = seed(self.seed)(property_settings(examples)(test))
+        pipelined = self.pipelined(workers) if workers else contextlib.nullcontext()
+        with pipelined, contextlib.suppress(_Stop):
+            test()
+        if errors:
+            raise errors[0]
+
+    def workers(self) -> int:
+        """Requests in flight a pipelined property may keep: `pipeline.WORKERS`, never
+        more than the run's concurrency."""
+        return workers_for(self.ctx.settings.concurrency)
+
+    # --- sending ------------------------------------------------------------------------
+
+    def request(
+        self,
+        label: str,
+        txid: str | bytes | None = None,
+        *,
+        header: str = TRANSACTION_ID,
+        case: bool = False,
+        annotate: Annotate | None = None,
+        **send: Any,
+    ) -> tuple[Callable[[], Sent], Callable[[Sent], Sent]] | None:
+        """What to send (in any thread) and how to record its answer (in the calling
+        thread, in order); None once the property must stop. Everything the request
+        carries is decided now, by the one thread that makes the property's requests.
+
+        `txid`: None for the next id of the stream, a drawn id (taken here), or bytes
+        sent as they are; `header` names the header that carries it. Under RFC 6749 no
+        transactionId is sent by default, but one is still drawn, so what a property
+        draws, and so sends, does not depend on the contract.
+        """
+        if not self.active():
+            return None
+        if case:
+            self.cases += 1
+        if txid is None:
+            txid = self.transaction_id()
+        elif isinstance(txid, str):
+            txid = self.take(txid)
+        if isinstance(txid, str) and header == TRANSACTION_ID:
             if self.ctx.settings.platform:
-                send["transaction_id"] = txid
+                send.setdefault("transaction_id", txid)
         else:
             send["transaction_id"] = None
-            send["extra_headers"] = [*send.get("extra_headers", ()), (name, txid)]
+            send["extra_headers"] = [*send.get("extra_headers", ()), (header, txid)]
+
+        def sent() -> Sent:
+            return self.exchange(label, **send)
+
+        def finish(exchange: Sent) -> Sent:
+            if exchange is None:
+                self.stopped = True
+                return None
+            if annotate is not None:
+                exchange = annotate(exchange)
+            self.exchanges.append(exchange)
+            return exchange
+
+        return sent, finish
+
+    def exchange(self, label: str, **send: Any) -> Sent:
+        """Send one request as it is and record nothing; None once the budget is spent
+        (the budget bounds the phase: the checks judge what was recorded)."""
         try:
             return self.ctx.send(self.name, label, **send)
         except BudgetExhausted:
-            self.stopped = True  # the phase is bounded by the budget; the checks see the rest
             return None
 
-    def send(self, label: str, txid: str | bytes, **send: Any) -> Exchange | None:
-        """Take `txid` (when it is a valid id), send, and record."""
-        exchange = self.call(label, self.take(txid) if isinstance(txid, str) else txid, **send)
-        if exchange is not None:
-            self.exchanges.append(exchange)
-        return exchange
-
-    def _raw(self, label: str, txid: bytes) -> Exchange | None:
-        """`send_raw_transaction_id`; None once the budget is spent."""
-        try:
-            return send_raw_transaction_id(self.ctx, self.name, label, txid)
-        except BudgetExhausted:
-            self.stopped = True
+    def send(self, label: str, txid: str | bytes | None = None, **options: Any) -> Sent:
+        """Send, wait for the answer and record it (see `request`)."""
+        request = self.request(label, txid, **options)
+        if request is None:
             return None
+        sent, finish = request
+        return finish(sent())
 
-    # --- pipelined: sent by worker threads, recorded here in generation order ------------
+    def submit(self, label: str, txid: str | bytes | None = None, **options: Any) -> None:
+        """`send` without waiting for the answer when pipelined: it is recorded after
+        those submitted before it."""
+        request = self.request(label, txid, **options)
+        if request is not None:
+            self._in_order(*request)
+
+    def submit_raw(self, label: str, value: bytes) -> None:
+        """A transactionId httpx will not send (`raw_send`), recorded in order."""
+        if not self.active():
+            return
+        ctx = self.ctx
+
+        def sent() -> Sent:
+            try:
+                return send_raw_transaction_id(ctx.sender, ctx.base_url, self.name, label, value)
+            except BudgetExhausted:
+                return None
+
+        self._in_order(sent, self._keep)
 
     @contextlib.contextmanager
     def pipelined(self, workers: int) -> Iterator[None]:
-        """Within, `submit` and `submit_raw` keep up to `workers` requests in flight; on
-        leaving, every answer is in and recorded (see `pipeline`)."""
+        """Within, `submit` keeps up to `workers` requests in flight; on leaving, every
+        answer is in and recorded (see `pipeline`)."""
         turns = self.ctx.sender.turns
-        name = f"conformance-{self.name}"
-        with Pipeline[Exchange | None](workers, name, turns.waiting) as pipeline:
+        with Pipeline[Sent](workers, f"conformance-{self.name}", turns.waiting) as pipeline:
             self._pipeline = pipeline
             try:
                 yield
             finally:
                 self._pipeline = None
 
-    def submit(self, label: str, txid: str | bytes, **send: Any) -> None:
-        """`send` without waiting for the answer: `txid` is taken now, in generation
-        order, and the exchange recorded after those submitted before it."""
-        taken = self.take(txid) if isinstance(txid, str) else txid
-        self._in_order(lambda: self.call(label, taken, **send))
-
-    def submit_raw(self, label: str, txid: bytes) -> None:
-        """A raw send (`send_raw_transaction_id`), recorded in submission order."""
-        self._in_order(lambda: self._raw(label, txid))
-
-    def _in_order(self, request: Callable[[], Exchange | None]) -> None:
+    def _in_order(self, sent: Callable[[], Sent], finish: Callable[[Sent], object]) -> None:
         if self._pipeline is None:
-            self._keep(request())
+            finish(sent())
         else:
-            self._pipeline.submit(request, self._keep)
+            self._pipeline.submit(sent, finish)
 
-    def _keep(self, exchange: Exchange | None) -> None:
-        if exchange is not None:
+    def _keep(self, exchange: Sent) -> None:
+        if exchange is None:
+            self.stopped = True
+        else:
             self.exchanges.append(exchange)
-
-
-# --- the few values httpx will not put on the wire ------------------------------------
-
-
-def raw_sending_possible(base_url: str) -> bool:
-    """Raw sends go to plain-HTTP loopback targets only (the embedded reference, a local
-    build): elsewhere a proxy or TLS terminator would answer, not the target."""
-    url = httpx.URL(base_url)
-    if url.scheme != "http":
-        return False
-    if url.host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(url.host).is_loopback
-    except ValueError:
-        return False
-
-
-def send_raw_transaction_id(ctx: RunContext, scenario: str, label: str, value: bytes) -> Exchange:
-    """A client_credentials request whose transactionId holds bytes h11 refuses to send
-    (CR, LF, NUL, VT, FF), written to the socket as is.
-
-    The one place besides the Sender that sends: it still takes a slot of the Sender's
-    budget and rate limit and runs inside its gate. The message is not valid HTTP, so
-    the exchange's operation is "other": the rules of the token operation (D1, D17)
-    do not speak of what an HTTP layer answers to a malformed message.
-    """
-    url, wire, body = _raw_request(ctx, value)
-    message = b"".join(
-        [b"POST " + url.raw_path + b" HTTP/1.1\r\n"]
-        + [k.encode("ascii") + b": " + v + b"\r\n" for k, v in wire]
-        + [b"\r\n", body]
-    )
-    ctx.sender.take_slot()  # the budget and rate limit apply to raw sends too
-    sender = ctx.sender
-    with sender.turns.waiting(), sender.gate.shared(), sender.in_flight.flying(None) as beside:
-        response, error = _exchange_bytes(url, message, ctx.settings.timeout, ctx)
-    headers = tuple((k, v.decode("latin-1")) for k, v in wire)
-    return Exchange(
-        scenario,
-        label,
-        RecordedRequest("POST", str(url), headers, body),
-        response,
-        grant="client_credentials",
-        transport_error=error,
-        operation="other",
-        beside=frozenset(beside),
-    )
-
-
-def _raw_request(ctx: RunContext, value: bytes) -> tuple[httpx.URL, list[tuple[str, bytes]], bytes]:
-    """The URL, header lines and body of a raw client_credentials request, built as the
-    Sender builds its own (configured credentials and institutionId), `value` last."""
-    url = httpx.URL(ctx.base_url.rstrip("/") + ctx.settings.token_path)
-    body = urlencode({"grant_type": "client_credentials"}).encode()
-    headers = ctx.sender.build_headers(
-        auth=ctx.settings.client(),
-        transaction_id=None,
-        institution=ctx.settings.institution_id,
-        content_type=FORM,
-        extra=[
-            ("Host", url.netloc.decode("ascii")),
-            ("Content-Length", str(len(body))),
-            ("Connection", "close"),
-            (TRANSACTION_ID, value),
-        ],
-    )
-    return url, [(k, v.encode("latin-1") if isinstance(v, str) else v) for k, v in headers], body
-
-
-def _exchange_bytes(
-    url: httpx.URL, message: bytes, timeout: float, ctx: RunContext
-) -> tuple[RecordedResponse | None, str | None]:
-    started = time.perf_counter()
-    limit = ctx.settings.max_response_bytes
-    try:
-        with socket.create_connection((url.host, url.port or 80), timeout=timeout) as sock:
-            sock.sendall(message)
-            answer = http.client.HTTPResponse(sock)
-            answer.begin()
-            body = answer.read(limit + 1)
-            headers = tuple(answer.getheaders())
-            status = answer.status
-    except (OSError, http.client.HTTPException) as exc:
-        return None, f"{type(exc).__name__}: {exc}"
-    recorded = RecordedResponse(
-        status, headers, body[:limit], (time.perf_counter() - started) * 1000, len(body) > limit
-    )
-    ctx.redactor.learn_from_body(recorded.json())
-    return recorded, None

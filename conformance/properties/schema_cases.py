@@ -32,10 +32,6 @@ NEGATIVE = "negative"  # the label SCHEMA-NEGATIVE-REJECTED judges
 OPTIONAL_ONLY = "optional-only"
 HEADER_NEGATIVE = "header-negative"
 REQUEST_SHAPE = "request-shape"
-OPTIONAL_ONLY_NOTE = (
-    "negative:optional-only: the required fields are valid as sent; a server may ignore "
-    "the rest (RFC 6749 3.2)"
-)
 # Parameters with a meaning at a token endpoint (RFC 6749, 7521, 7523, 7636, 8693, 8707)
 # or in this contract. A positive case's unknown parameters never take these names, in
 # any case: a server may honour them, and then the case would test them, not RFC 6749 3.2.
@@ -238,15 +234,16 @@ def case_body(case: Case[Any]) -> bytes:
 
 def request_label(
     body: bytes, edition: str, *, negative: bool, headers_valid: bool
-) -> tuple[str, tuple[str, ...]]:
-    """The label and notes of a generated request: only `negative` ones are judged by
-    SCHEMA-NEGATIVE-REJECTED, and only a request whose headers are all valid can be one
-    (a broken header has requirements of its own: TXID-*, INST-*, AUTH-*)."""
+) -> tuple[str, str | None]:
+    """The label of a generated request, and for a `negative` one the required fields it
+    broke as sent. Only `negative` ones are judged by SCHEMA-NEGATIVE-REJECTED, and only
+    a request whose headers are all valid can be one (a broken header has requirements
+    of its own: TXID-*, INST-*, AUTH-*)."""
     if not negative:
-        return POSITIVE, ()
+        return POSITIVE, None
     if not headers_valid:
-        return HEADER_NEGATIVE, ()
+        return HEADER_NEGATIVE, None
     violations = required_violations(body, edition)
     if not violations:
-        return OPTIONAL_ONLY, (OPTIONAL_ONLY_NOTE,)
-    return NEGATIVE, ("negative: " + "; ".join(violations),)
+        return OPTIONAL_ONLY, None  # a server may ignore the rest (RFC 6749 3.2)
+    return NEGATIVE, "; ".join(violations)

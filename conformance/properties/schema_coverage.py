@@ -28,10 +28,10 @@ DIGITS = re.compile(r"[0-9]+")
 
 @dataclass(frozen=True)
 class CoverageRequest:
-    """A coverage case as the sender's arguments, with its label and notes."""
+    """A coverage case as the sender's arguments, with its label (`request_label`)."""
 
     label: str
-    notes: tuple[str, ...]
+    violation: str | None
     body: bytes
     method: str
     headers: dict[str, Any]  # the sender's auth / transaction_id / institution / content_type
@@ -88,13 +88,13 @@ def coverage_request(case: Case[Any], edition: str) -> CoverageRequest:
     body = case_body(case)
     scenario = coverage_scenario(case)
     meta = case.meta
-    description = getattr(meta.phase.data, "description", "") if meta else ""
-    described = f"coverage:{scenario}: {description}"
     label: str
-    notes: tuple[str, ...] = ()
+    violation: str | None = None
     if case.method.upper() != "POST" or scenario in REQUEST_SHAPE_PROBES:
         label = REQUEST_SHAPE
     else:
         negative = meta is not None and meta.generation.mode == GenerationMode.NEGATIVE
-        label, notes = request_label(body, edition, negative=negative, headers_valid=headers_valid)
-    return CoverageRequest(label, (described, *notes), body, case.method.upper(), arguments, extra)
+        label, violation = request_label(
+            body, edition, negative=negative, headers_valid=headers_valid
+        )
+    return CoverageRequest(label, violation, body, case.method.upper(), arguments, extra)

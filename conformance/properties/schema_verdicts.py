@@ -35,10 +35,9 @@ from conformance.checks import CHECKS
 from conformance.checks import CheckContext as SuiteContext
 from conformance.contract import Contract
 from conformance.errors import Failure, Skipped
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, Finding
 
-NOTE_PREFIX = "schemathesis:"
-NOTE_LIMIT = 300  # a note names the check and the problem; the evidence shows the rest
+PROBLEM_LIMIT = 300  # a finding names the problem; the evidence shows the rest
 
 
 @dataclass(frozen=True)
@@ -171,8 +170,8 @@ def _run(case: Case[Any], response: Response, checks: list[Any]) -> list[Any]:
     return []
 
 
-def verdicts(case: Case[Any], exchange: Exchange, current: Judging) -> tuple[str, ...]:
-    """One note per failing check: `schemathesis:<check>: <what failed>`."""
+def verdicts(case: Case[Any], exchange: Exchange, current: Judging) -> tuple[Finding, ...]:
+    """One finding per failing check."""
     if exchange.response is None:
         return ()
     response = as_response(exchange)
@@ -181,19 +180,19 @@ def verdicts(case: Case[Any], exchange: Exchange, current: Judging) -> tuple[str
         if not _run(case, response, list(CHECK_FUNCTIONS)):
             return ()
         return tuple(
-            _note(check.__name__, failure)
+            _finding(check.__name__, failure)
             for check in CHECK_FUNCTIONS
             for failure in _run(case, response, [check])
         )
 
 
-def _note(name: str, failure: BaseException) -> str:
-    """`schemathesis:<check>: <title>: <message on one line>`. Not yet redacted or cut:
-    the caller redacts first, so a cut never leaves half a token unmasked."""
+def _finding(name: str, failure: BaseException) -> Finding:
+    """The check and `<title>: <message on one line>`. Not yet redacted or cut: the
+    caller redacts first, so a cut never leaves half a token unmasked."""
     title = getattr(failure, "title", "") or ""
     if title.startswith("Custom check failed"):
         title = ""  # ours: the check's name already says it
     message = getattr(failure, "message", None)
     detail = " ".join((message if isinstance(message, str) else str(failure)).split())
     text = ": ".join(part for part in (title, detail) if part)
-    return f"{NOTE_PREFIX}{name}: {text}"
+    return Finding(name, text)

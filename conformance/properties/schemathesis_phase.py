@@ -30,22 +30,18 @@ Scenarios (phase "property"):
 
 from __future__ import annotations
 
-import contextlib
-import random
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import Case, GenerationMode
 
-from conformance.errors import BudgetExhausted, Skipped
-from conformance.exchange import Exchange
-from conformance.properties import codec_tables
-from conformance.properties.pipeline import Pipeline, workers_for
+from conformance.errors import Skipped
+from conformance.exchange import Exchange, Finding
+from conformance.properties.pipeline import workers_for
+from conformance.properties.recording import Annotate, Recorder, Sent
 from conformance.properties.schema_cases import (
     case_body,
     positive_form,
@@ -55,14 +51,12 @@ from conformance.properties.schema_cases import (
     wire_grant,
 )
 from conformance.properties.schema_coverage import coverage_request
-from conformance.properties.schema_verdicts import NOTE_LIMIT, Judging, verdicts
+from conformance.properties.schema_verdicts import PROBLEM_LIMIT, Judging, verdicts
 from conformance.scenarios import CC, CODE, PW, RT, password_form, refresh_token_of, scenario
 from conformance.scenarios.base import BOTH, code_form, with_scope
 
 if TYPE_CHECKING:
     from conformance.run import RunContext
-
-T = TypeVar("T")
 
 CODE_EXAMPLES = 5  # each code may come from a shell command against a real target
 MAX_RELOGINS = 5  # fresh logins a refresh chain may take after it breaks
@@ -77,156 +71,26 @@ FIXED_HEADERS = {
     "institutionId": "0",
     "Authorization": "Basic cGxhY2Vob2xkZXI6cGxhY2Vob2xkZXI=",
 }
-SEED_OFFSETS = {CC: 0, PW: 1, CODE: 2, RT: 3, "negative": 4}
-# An answer; None: the budget was spent.
-Sent = Exchange | None
 
 
-@dataclass
-class Sending:
-    """One property's sending state: what it recorded, and whether it must stop.
+def judged(ctx: RunContext, case: Case[Any], violation: str | None = None) -> Annotate:
+    """How a generated case's exchange is recorded: with the required fields it broke
+    (`violation`), and schemathesis' verdicts on its answer. Those hold the platform's
+    run-wide rules (NO-5XX, its error bodies, TXID-ECHO): under RFC 6749 alone only the
+    RFC checks judge."""
 
-    Inside `pipelined()`, `submit` sends in worker threads while the next case is
-    generated (see `pipeline`); the exchanges, with schemathesis' verdicts, are
-    recorded in the calling thread in the order the cases were generated.
-    """
+    def annotate(exchange: Exchange) -> Exchange:
+        found: tuple[Finding, ...] = ()
+        if ctx.settings.platform:
+            current = ctx.settings
+            judging = Judging(exchange, current.edition, ctx.contract, tuple(current.secrets()))
+            found = tuple(
+                Finding(f.check, ctx.redactor.text(f.problem)[:PROBLEM_LIMIT])
+                for f in verdicts(case, exchange, judging)
+            )
+        return replace(exchange, violation=violation, findings=found)
 
-    ctx: RunContext
-    scenario: str
-    key: str
-    limit: int
-    sent: list[Exchange] = field(default_factory=list)
-    cases: int = 0
-    stopped: bool = False
-    _ids: random.Random = field(init=False, repr=False)
-    _pipeline: Pipeline[Sent] | None = field(default=None, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        codec_tables.prime()
-        # Not hypothesis' st.uuids(): it repeats values within a run (its first example
-        # does not even depend on the seed), and a transactionId is unique per request.
-        self._ids = random.Random(f"{self.ctx.seed}:{self.scenario}:{self.key}")
-
-    def transaction_id(self) -> str:
-        return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
-
-    def done(self) -> bool:
-        return self.stopped or self.cases >= self.limit or self.ctx.time_left() <= 0
-
-    @contextlib.contextmanager
-    def pipelined(self) -> Iterator[None]:
-        """Within, `submit` keeps up to `pipeline.WORKERS` requests in flight (no more
-        than settings.concurrency); on leaving, every answer is in and recorded."""
-        workers = workers_for(self.ctx.settings.concurrency)
-        name, turns = f"conformance-{self.scenario}", self.ctx.sender.turns
-        with Pipeline[Sent](workers, name, turns.waiting) as pipeline:
-            self._pipeline = pipeline
-            try:
-                yield
-            finally:
-                self._pipeline = None
-
-    def submit(
-        self, case: Case[Any] | None, label: str, notes: tuple[str, ...] = (), **kwargs: Any
-    ) -> None:
-        """Send one request without waiting for its answer (when pipelined); it is
-        recorded with schemathesis' verdicts after those submitted before it."""
-        request = self.request(case, label, notes, kwargs)
-        if request is None:
-            return
-        send, finish = request
-        if self._pipeline is None:
-            finish(send())
-        else:
-            self._pipeline.submit(send, finish)
-
-    def request(
-        self, case: Case[Any] | None, label: str, notes: tuple[str, ...], kwargs: dict[str, Any]
-    ) -> tuple[Callable[[], Sent], Callable[[Sent], Exchange | None]] | None:
-        """What to send (in any thread) and how to record its answer (in the calling
-        thread, in order); None once the phase must stop. Everything the request
-        carries is decided now, by the one thread that makes this property's requests."""
-        if self.stopped or self.ctx.time_left() <= 0:
-            return None
-        # Drawn under either contract, so each stream stays one function of the seed; RFC
-        # 6749 has no transactionId, and the sender leaves it out there by default.
-        transaction_id = self.transaction_id()
-        if self.ctx.settings.platform:
-            kwargs.setdefault("transaction_id", transaction_id)
-        if case is not None:
-            self.cases += 1
-
-        def send() -> Sent:
-            try:
-                return self.ctx.send(self.scenario, label, **kwargs)
-            except BudgetExhausted:
-                return None  # --max-requests bounds the phase: keep what was recorded
-
-        def finish(exchange: Sent) -> Exchange | None:
-            if exchange is None:
-                self.stopped = True
-                return None
-            # Schemathesis' verdicts hold the platform's run-wide rules (NO-5XX, its error
-            # bodies, TXID-ECHO): under RFC 6749 alone only the RFC checks judge.
-            found: tuple[str, ...] = ()
-            if case is not None and self.ctx.settings.platform:
-                found = verdicts(case, exchange, self._judging(exchange))
-            redacted = (self.ctx.redactor.text(note)[:NOTE_LIMIT] for note in found)
-            exchange = replace(exchange, notes=(*notes, *redacted))
-            self.sent.append(exchange)
-            return exchange
-
-        return send, finish
-
-    def _judging(self, exchange: Exchange) -> Judging:
-        current = self.ctx.settings
-        secrets = tuple(current.secrets())
-        return Judging(exchange, current.edition, self.ctx.contract, secrets)
-
-
-class _Stop(Exception):  # noqa: N818 - a control-flow signal
-    """Ends a hypothesis run early: the phase's time, budget or an error says stop."""
-
-
-def drive(
-    strategy: st.SearchStrategy[T],
-    sending: Sending,
-    seed_value: int,
-    handle: Callable[[T], None],
-) -> None:
-    """Feed up to `sending.limit` values of `strategy` to `handle`, reproducibly per seed.
-
-    Nothing is judged inside hypothesis (the checks read the recordings afterwards), so
-    there is nothing to shrink: each example is one request, sent once. To end early,
-    the test raises `_Stop`; hypothesis then replays that example once to confirm it,
-    which raises `_Stop` again before anything is sent. An error in `handle` stops the
-    run the same way and is raised once hypothesis is done.
-    """
-    errors: list[Exception] = []
-
-    @settings(
-        max_examples=max(sending.limit, 1),
-        database=None,
-        deadline=None,
-        derandomize=False,
-        suppress_health_check=list(HealthCheck),
-        phases=[Phase.explicit, Phase.generate],
-        verbosity=Verbosity.quiet,
-    )
-    @seed(seed_value)
-    @given(strategy)
-    def run(value: T) -> None:
-        if errors or sending.done():
-            raise _Stop
-        try:
-            handle(value)
-        except Exception as exc:  # raised below, once hypothesis is out of the way
-            errors.append(exc)
-
-    with contextlib.suppress(_Stop):
-        run()
-    if errors:
-        raise errors[0]
+    return annotate
 
 
 # --- positive --------------------------------------------------------------------
@@ -242,20 +106,20 @@ class RefreshChain:
     and records every exchange, in the calling thread and in the order sent.
     """
 
-    def __init__(self, sending: Sending) -> None:
-        self.sending = sending
+    def __init__(self, rec: Recorder) -> None:
+        self.rec = rec
         self.token: str | None = None
         self.logins = 0
-        self._sent: list[tuple[Callable[[Sent], Exchange | None], Sent]] = []
+        self._sent: list[tuple[Callable[[Sent], Sent], Sent]] = []
 
     def walk(self, cases: list[Case[Any]]) -> None:
         """Send each case with the chain's current token, until the phase must stop."""
         for case in cases:
-            if self.sending.done():
+            if not self.rec.active():
                 return
             fields = self.credentials()
             if fields is None:
-                self.sending.stopped = True
+                self.rec.stopped = True
                 return
             body = positive_form(case.body, RT, fields)
             self.after(self._send(case, "positive", body=body, grant=RT))
@@ -265,12 +129,12 @@ class RefreshChain:
         for finish, sent in self._sent:
             finish(sent)
         self._sent.clear()
-        return self.sending.sent
+        return self.rec.exchanges
 
     def credentials(self) -> dict[str, str] | None:
         if self.token is None and self.logins < MAX_RELOGINS:
             self.logins += 1
-            form = password_form(self.sending.ctx)
+            form = password_form(self.rec.ctx)
             setup = self._send(None, "setup-login", form=form, grant=PW)
             self.token = refresh_token_of(setup) if setup else None
         return {"refresh_token": self.token} if self.token else None
@@ -281,15 +145,16 @@ class RefreshChain:
         else:
             self.token = refresh_token_of(exchange) or self.token  # not rotated: same one
 
-    def _send(self, case: Case[Any] | None, label: str, **kwargs: Any) -> Exchange | None:
-        request = self.sending.request(case, label, (), kwargs)
+    def _send(self, case: Case[Any] | None, label: str, **send: Any) -> Exchange | None:
+        annotate = judged(self.rec.ctx, case) if case is not None else None
+        request = self.rec.request(label, case=case is not None, annotate=annotate, **send)
         if request is None:
             return None
-        send, finish = request
-        sent = send()
+        sending, finish = request
+        sent = sending()
         self._sent.append((finish, sent))
         if sent is None:
-            self.sending.stopped = True  # the budget is spent
+            self.rec.stopped = True  # the budget is spent
         return sent
 
 
@@ -326,20 +191,19 @@ def _positive_grant(ctx: RunContext, grant: str) -> list[Exchange]:
     """A grant whose requests do not depend on one another: pipelined."""
     examples = ctx.settings.examples
     limit = min(examples, CODE_EXAMPLES) if grant == CODE else examples
-    sending = Sending(ctx, "prop_positive", grant, limit)
+    rec = Recorder(ctx, "prop_positive", grant, limit)
     credentials = _fixed_credentials(ctx, grant)
 
     def handle(case: Case[Any]) -> None:
         fields = credentials()  # an authorization code is fetched here, one at a time
         if fields is None:
-            sending.stopped = True
+            rec.stopped = True
             return
         body = positive_form(case.body, grant, fields)
-        sending.submit(case, "positive", body=body, grant=grant)
+        rec.submit("positive", body=body, grant=grant, case=True, annotate=judged(ctx, case))
 
-    with sending.pipelined():
-        drive(_positive_strategy(ctx, grant), sending, ctx.seed + SEED_OFFSETS[grant], handle)
-    return sending.sent
+    rec.explore(handle, limit, workers=rec.workers(), case=_positive_strategy(ctx, grant))
+    return rec.exchanges
 
 
 def _refresh_chains(ctx: RunContext) -> list[tuple[RefreshChain, list[Case[Any]]]]:
@@ -347,12 +211,14 @@ def _refresh_chains(ctx: RunContext) -> list[tuple[RefreshChain, list[Case[Any]]
     when each was generated just before it was sent), dealt round to `CHAINS` chains.
     Each chain draws its transactionIds from its own seeded stream, so what it sends
     does not depend on how the chains interleave."""
-    generating = Sending(ctx, "prop_positive", RT, ctx.settings.examples)
     cases: list[Case[Any]] = []
-    drive(_positive_strategy(ctx, RT), generating, ctx.seed + SEED_OFFSETS[RT], cases.append)
+    generating = Recorder(ctx, "prop_positive", RT)
+    generating.explore(
+        lambda case: cases.append(case), ctx.settings.examples, case=_positive_strategy(ctx, RT)
+    )
     dealt = [cases[i::CHAINS] for i in range(CHAINS)]
     return [
-        (RefreshChain(Sending(ctx, "prop_positive", f"{RT}-{i}", len(share))), share)
+        (RefreshChain(Recorder(ctx, "prop_positive", f"{RT}-{i}", len(share))), share)
         for i, share in enumerate(dealt)
         if share
     ]
@@ -407,19 +273,19 @@ def _login_is_safe(ctx: RunContext, body: bytes) -> bool:
 def prop_negative(ctx: RunContext) -> list[Exchange]:
     """Schema-violating bodies, sent with valid headers so that only the body is wrong."""
     edition = ctx.settings.edition
-    sending = Sending(ctx, "prop_negative", "body", ctx.settings.examples)
+    rec = Recorder(ctx, "prop_negative", "body")
 
     def handle(case: Case[Any]) -> None:
         body = case_body(case)
         if _login_is_safe(ctx, body):
-            label, notes = request_label(body, edition, negative=True, headers_valid=True)
-            sending.submit(case, label, notes, body=body, grant=wire_grant(body))
+            label, violation = request_label(body, edition, negative=True, headers_valid=True)
+            annotate = judged(ctx, case, violation)
+            rec.submit(label, case=True, annotate=annotate, body=body, grant=wire_grant(body))
 
     operation = token_operation(edition)
     strategy = operation.as_strategy(GenerationMode.NEGATIVE, headers=FIXED_HEADERS)
-    with sending.pipelined():
-        drive(strategy, sending, ctx.seed + SEED_OFFSETS["negative"], handle)
-    return sending.sent
+    rec.explore(handle, ctx.settings.examples, workers=rec.workers(), case=strategy)
+    return rec.exchanges
 
 
 @scenario("prop_coverage", phase="property")
@@ -429,17 +295,18 @@ def prop_coverage(ctx: RunContext) -> list[Exchange]:
     Not capped by `examples`: it is not sampled, and its later cases (missing and empty
     required fields) are the ones negative sampling may miss.
     """
-    sending = Sending(ctx, "prop_coverage", "coverage", limit=2**31)
+    rec = Recorder(ctx, "prop_coverage", "coverage")
     operation = token_operation(ctx.settings.edition)
     schema = operation.schema
     config = schema.config.generation_for(operation=operation, phase="coverage")
     modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
     cases = schema.iter_coverage_cases(operation, generation_modes=modes, generation_config=config)
-    with sending.pipelined():
+    with rec.pipelined(rec.workers()):
         for case in cases:
-            if sending.done():
+            if not rec.active():
                 break
             request = coverage_request(case, ctx.settings.edition)
             if _login_is_safe(ctx, request.body):
-                sending.submit(case, request.label, request.notes, **request.send_arguments())
-    return sending.sent
+                annotate = judged(ctx, case, request.violation)
+                rec.submit(request.label, case=True, annotate=annotate, **request.send_arguments())
+    return rec.exchanges

@@ -1,8 +1,9 @@
-"""The schemathesis phase's checks, judged on recordings labelled and noted as the phase does.
+"""The schemathesis phase's checks, judged on recordings labelled as the phase labels them.
 
 The phase labels a generated request `negative` when it breaks a required form field of
-its grant (with every header valid), `optional-only` when it breaks only fields a server
-may ignore, and notes each failing schemathesis check as `schemathesis:<check>: ...`.
+its grant (with every header valid; `Exchange.violation` says which), `optional-only`
+when it breaks only fields a server may ignore, and records each failing schemathesis
+check as a `Finding`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from conformance.errors import Failure, Skipped
-from conformance.exchange import Exchange
+from conformance.exchange import Exchange, Finding
 
 Record = Callable[..., Exchange]
 Judge = Callable[..., None]
@@ -25,12 +26,19 @@ CC = "client_credentials"
 CODE = "authorization_code"
 
 
-def _generated(record: Record, status: int, label: str, note: str, **kwargs: object) -> Exchange:
-    """A generated request as the phase records it: its label and its notes."""
+def _generated(
+    record: Record,
+    status: int,
+    label: str,
+    violation: str | None = None,
+    findings: tuple[Finding, ...] = (),
+    **kwargs: object,
+) -> Exchange:
+    """A generated request as the phase records it: its label, violation and findings."""
     exchange = record(
         status, scenario=kwargs.pop("scenario", "prop_negative"), label=label, **kwargs
     )
-    return replace(exchange, notes=(note,))
+    return replace(exchange, violation=violation, findings=findings)
 
 
 def _negative(record: Record, status: int = 400, **kwargs: object) -> Exchange:
@@ -39,7 +47,7 @@ def _negative(record: Record, status: int = 400, **kwargs: object) -> Exchange:
         record,
         status,
         "negative",
-        "negative: code: minLength",
+        "code: minLength",
         form={"grant_type": CODE, "code": ""},
         grant=CODE,
         **kwargs,
@@ -68,7 +76,6 @@ def test_negative_rejected__optional_only_negative_is_not_judged(
         record,
         200,
         "optional-only",
-        "negative:optional-only: the required fields are valid as sent",
         form={"grant_type": CC, "x-unknown": "42"},
     )
     run_check("SCHEMA-NEGATIVE-REJECTED", [_negative(record), ignored])
@@ -101,7 +108,7 @@ def test_negative_rejected__a_status_other_than_4xx_fails(
 @pytest.mark.requirement("SCHEMA-NEGATIVE-REJECTED")
 @pytest.mark.verdict("skips")
 def test_negative_rejected__no_judged_negative_skips(record: Record, skips: Skips) -> None:
-    ignored = _generated(record, 400, "optional-only", "negative:optional-only: ...")
+    ignored = _generated(record, 400, "optional-only")
     unanswered = _negative(record, raises=httpx.ConnectError)
     skipped = skips("SCHEMA-NEGATIVE-REJECTED", [ignored, unanswered])
     assert "required form field" in str(skipped)
@@ -114,8 +121,8 @@ def test_negative_rejected__no_judged_negative_skips(record: Record, skips: Skip
 @pytest.mark.verdict("passes")
 def test_response_conforms__no_schemathesis_note_passes(record: Record, run_check: Judge) -> None:
     exchanges = [
-        _generated(record, 200, "positive", "", scenario="prop_positive", grant=CC),
-        _negative(record),  # its `negative:` note is the phase's, not a check's verdict
+        _generated(record, 200, "positive", scenario="prop_positive", grant=CC),
+        _negative(record),  # its violation is the phase's label, not a check's verdict
     ]
     run_check("SCHEMA-RESPONSE-CONFORMS", exchanges)
 
@@ -125,12 +132,14 @@ def test_response_conforms__no_schemathesis_note_passes(record: Record, run_chec
 def test_response_conforms__a_schemathesis_note_fails_naming_check_and_exchange(
     record: Record, fails: Fails
 ) -> None:
-    clean = _generated(record, 200, "positive", "", scenario="prop_positive", grant=CC)
+    clean = _generated(record, 200, "positive", scenario="prop_positive", grant=CC)
     noted = _generated(
         record,
         200,
         "positive",
-        "schemathesis:response_headers_conformance: Missing required headers: Cache-Control",
+        findings=(
+            Finding("response_headers_conformance", "Missing required headers: Cache-Control"),
+        ),
         scenario="prop_positive",
         grant=CC,
         headers={"Cache-Control": None},

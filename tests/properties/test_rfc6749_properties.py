@@ -79,7 +79,7 @@ def test_clean_reference__the_rfc6749_properties_fail_no_rfc_check() -> None:
     assert "prop_positive" in names
     assert sent and not [e for e in sent if e.request.header("transactionId") is not None]
     assert not [e for e in sent if e.request.header("institutionId") is not None]
-    assert not [n for e in sent for n in e.notes if n.startswith("schemathesis:")]
+    assert not [f for e in sent for f in e.findings]
     positive = [e for e in sent if e.scenario == "prop_positive" and e.label == "positive"]
     grants = {e.grant for e in positive}
     assert grants == {"client_credentials", "password", "authorization_code", "refresh_token"}
