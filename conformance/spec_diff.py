@@ -18,7 +18,8 @@ import yaml
 
 from conformance.contract import EDITIONS, GRANTS
 from conformance.errors import ConfigError
-from conformance.spec_normalise import Field, Header, Model, Operation, Shape, normalise
+from conformance.spec_facts import Field, Header, Model, Operation, Shape
+from conformance.spec_normalise import normalise
 
 AREAS = (
     "servers",
