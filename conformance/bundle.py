@@ -114,27 +114,28 @@ def _sha256(data: bytes) -> str:
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"signing_key {path}: {type(exc).__name__}", setting="signing_key"
-        ) from None
+    key = _load_pem(path, "signing_key", "signing_key", private=True)
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"signing_key {path} is not an Ed25519 key", setting="signing_key")
     return key
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"public key {path}: {type(exc).__name__}", setting="public_key"
-        ) from None
+    key = _load_pem(path, "public key", "public_key", private=False)
     if not isinstance(key, Ed25519PublicKey):
         raise ConfigError(f"public key {path} is not an Ed25519 key", setting="public_key")
     return key
+
+
+def _load_pem(path: Path, what: str, setting: str, *, private: bool) -> object:
+    """The key in a PEM file, or a ConfigError naming the setting (never the file's bytes)."""
+    try:
+        data = path.read_bytes()
+        if private:
+            return serialization.load_pem_private_key(data, password=None)
+        return serialization.load_pem_public_key(data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(f"{what} {path}: {type(exc).__name__}", setting=setting) from None
 
 
 def build_manifest(

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from conformance.checks._registry import CheckContext, check, labelled, outcome
 from conformance.checks.refusals import LIFECYCLE
 from conformance.checks.success import ensure_token_issued, has_refresh_token, successes
-from conformance.errors import Skipped
+from conformance.errors import Failure, Skipped
 from conformance.exchange import Exchange
 from conformance.vocabulary import PLATFORM
 
@@ -45,11 +45,11 @@ def ensure_refresh_token_grant(exchanges: Sequence[Exchange], ctx: CheckContext)
         # RFC 6749 6 leaves a new refresh token to the server (RFC-REFRESH-ROTATION
         # reports what it chose); the platform's contract wants one in every answer.
         if ctx.family == PLATFORM and not has_refresh_token(exchange):
-            raise ctx.fail(
-                "A refresh_token response carries no refresh_token.",
-                "a new refresh_token",
-                "none",
-            )
+            raise _no_new_refresh_token(ctx, "A refresh_token response carries no refresh_token.")
+
+
+def _no_new_refresh_token(ctx: CheckContext, title: str, received: str = "none") -> Failure:
+    return ctx.fail(title, "a new refresh_token", received)
 
 
 @check("REFRESH-ROTATES", uses=("refresh_rotation", LIFECYCLE))
@@ -60,11 +60,8 @@ def ensure_refresh_token_rotated(exchanges: Sequence[Exchange], ctx: CheckContex
         if not new:
             raise Skipped("the refresh response has no refresh_token (see REFRESH-SUCCESS)")
         if new == _sent_field(exchange, "refresh_token"):
-            raise ctx.fail(
-                "The refresh grant returned the refresh token it was given.",
-                "a new refresh_token",
-                "the same refresh_token",
-            )
+            title = "The refresh grant returned the refresh token it was given."
+            raise _no_new_refresh_token(ctx, title, "the same refresh_token")
 
 
 @check("RFC-REFRESH-ROTATION", uses=("refresh_rotation", LIFECYCLE))
