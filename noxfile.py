@@ -1,4 +1,4 @@
-"""Sessions: `nox -s tests`, `nox -s lint`, `nox -s conformance`, `nox -s spec`."""
+"""Sessions: `nox -s tests`, `lint`, `conformance`, `spec`, `bench`, `mutants`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on the package."""
     session.install("-e", ".[test,dev]")
-    session.run("ruff", "check", "conformance", "tests")
+    session.run("ruff", "check", "conformance", "tests", "mutation")
     session.run("mypy", "conformance")
 
 
@@ -44,3 +44,13 @@ def bench(session: nox.Session) -> None:
     the measures the goals name (`nox -s bench -- --repeat N` for another number)."""
     session.install("-e", ".", "pytest-xdist>=3,<4")
     session.run("python", "benchmarks/bench.py", *(session.posargs or ["--repeat", "3"]))
+
+
+@nox.session
+def mutants(session: nox.Session) -> None:
+    """Mutation testing of the reference target, about an hour on one core (mutation/run.py):
+    writes reports/mutation.json and reports/mutation.md. Not part of CI, which tries the
+    fixed sample in tests/test_mutation.py. `nox -s mutants -- --help` for the options
+    (`--resume` goes on after an interruption, `--source HEAD` judges the last commit)."""
+    session.install("-e", ".[mutation]")
+    session.run("nice", "-n", "19", "python", "-m", "mutation.run", *session.posargs, external=True)
