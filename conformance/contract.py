@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from conformance.errors import ConfigError
+
+Headers = Callable[[str], str | None]
 
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
 CONTRACT_PATH = SPECS_DIR / "contract.toml"
@@ -80,12 +83,47 @@ class ErrorCode:
 
 
 @dataclass(frozen=True)
+class BackPressure:
+    """One kind of answer that says "not now" rather than how the target behaves
+    (`[[back_pressure]]`): the sender retries it, and no check is handed one."""
+
+    status: int
+    name: str
+    header: str | None = None  # only with this header (a 503 without Retry-After is an answer)
+    code: str | None = None  # only with this `code` in the JSON body
+    quota: bool = False  # lasts until the quota's period ends: the run waits for it
+
+    def matches(self, status: int, header: Headers, body: Callable[[], object]) -> bool:
+        """Whether an answer is this kind: its status, a lookup of its headers, and a
+        call that parses its body (made only when the status and header match)."""
+        if status != self.status or (self.header and not (header(self.header) or "").strip()):
+            return False
+        if self.code is None:
+            return True
+        parsed = body()
+        return isinstance(parsed, dict) and parsed.get("code") == self.code
+
+    def describe(self) -> str:
+        """The answer as messages name it: `HTTP 500 CMN_90003 (spike arrest)`."""
+        return f"HTTP {self.status}{f' {self.code}' if self.code else ''} ({self.name})"
+
+
+def back_pressure_of(
+    kinds: Iterable[BackPressure], status: int, header: Headers, body: Callable[[], object]
+) -> BackPressure | None:
+    """The kind of back-pressure an answer is (`BackPressure.matches`), or None when it is
+    an answer to judge."""
+    return next((kind for kind in kinds if kind.matches(status, header, body)), None)
+
+
+@dataclass(frozen=True)
 class Contract:
     """The whole contract source."""
 
     raw: dict[str, Any]
     requirements: tuple[Requirement, ...]
     error_codes: tuple[ErrorCode, ...]
+    back_pressure: tuple[BackPressure, ...] = ()
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -145,7 +183,17 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
     if duplicates:
         raise ConfigError(f"contract: duplicate requirement ids {duplicates}", setting="contract")
     codes = tuple(ErrorCode(c["code"], c["message"], dict(c["status"])) for c in raw["error_code"])
-    return Contract(raw=raw, requirements=requirements, error_codes=codes)
+    pressure = tuple(
+        BackPressure(
+            status=int(b["status"]),
+            name=b["name"],
+            header=b.get("header"),
+            code=b.get("code"),
+            quota=bool(b.get("quota", False)),
+        )
+        for b in raw.get("back_pressure", ())
+    )
+    return Contract(raw=raw, requirements=requirements, error_codes=codes, back_pressure=pressure)
 
 
 @functools.cache
