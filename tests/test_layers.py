@@ -32,6 +32,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "exchange": set(),
         "redact": {"exchange"},
         "concurrency": {"exchange"},
+        "pacing": set(),
         "sender": {"concurrency", "errors", "exchange", "redact", "settings"},
         "preflight": {"errors", "exchange", "sender", "settings"},
         "vocabulary": set(),
