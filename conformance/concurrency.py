@@ -16,12 +16,17 @@ class Gate:
     The echo baseline (`txid_echo`) is sent with nothing else in flight: TXID-CONCURRENT
     compares what concurrent requests get back against what one request alone gets. Every
     other request may fly beside others; what flew beside it is recorded (`InFlight`).
+
+    A burst released together (`together`) and an exclusive section wait for each other:
+    held at the gate, a burst would leave after its moment, into the quiet the rate limit
+    kept after it for others (`pacing.Pacer.reserve`).
     """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._in_flight = 0
         self._owner: int | None = None
+        self._bursts = 0
 
     @contextmanager
     def shared(self) -> Iterator[None]:
@@ -38,10 +43,25 @@ class Gate:
                 self._cond.notify_all()
 
     @contextmanager
+    def together(self) -> Iterator[None]:
+        """Within, no exclusive section starts (one under way is waited for first): the
+        requests of a burst, sent from other threads, pass the gate when they are due."""
+        with self._cond:
+            while self._owner is not None:
+                self._cond.wait()
+            self._bursts += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._bursts -= 1
+                self._cond.notify_all()
+
+    @contextmanager
     def exclusive(self) -> Iterator[None]:
         me = threading.get_ident()
         with self._cond:
-            while self._owner is not None:
+            while self._owner is not None or self._bursts:
                 self._cond.wait()
             self._owner = me
             while self._in_flight:

@@ -9,7 +9,8 @@
         │   └── CredentialsRefused  the target refused the configured credentials
         ├── TargetUnreachable  no HTTP answer from the target at all
         ├── BudgetExhausted  the request budget ran out before a check could finish
-        └── RunTimedOut      the whole-run time limit passed before a check could finish
+        ├── RunTimedOut      the whole-run time limit passed before a check could finish
+        └── QuotaExhausted   the target's quota ran out and did not lift within that limit
 
 `Skipped` is neither: a check that needs a role the configuration lacks.
 """
@@ -66,3 +67,8 @@ class BudgetExhausted(ConformanceError):
 
 class RunTimedOut(ConformanceError):
     """The whole-run time limit (run_timeout) passed."""
+
+
+class QuotaExhausted(ConformanceError):
+    """The target answered that its quota is spent (a `quota` back-pressure kind of the
+    contract) until run_timeout passed: what was not judged by then cannot be."""

@@ -2,9 +2,10 @@
 
 h11 refuses header values holding CR, LF, NUL, VT or FF, so a transactionId carrying
 them can only be sent by hand. Such a send still goes through the `Sender`'s budget,
-rate limit and gate, and records an `Exchange` like any other. It goes to plain-HTTP
-loopback targets only (the embedded reference, a local build): elsewhere a proxy or a
-TLS terminator would answer, not the target.
+rate limit, gate and back-pressure retries (`Sender.deliver`), and records an
+`Exchange` like any other. It goes to plain-HTTP loopback targets only (the embedded
+reference, a local build): elsewhere a proxy or a TLS terminator would answer, not the
+target.
 """
 
 from __future__ import annotations
@@ -67,9 +68,9 @@ def send_raw_transaction_id(
         + [k.encode("ascii") + b": " + v + b"\r\n" for k, v in wire]
         + [b"\r\n", body]
     )
-    sender.take_slot()
-    with sender.turns.waiting(), sender.gate.shared(), sender.in_flight.flying(None) as beside:
-        response, error = _exchange_bytes(url, message, sender)
+    response, error, beside, pushed_back = sender.deliver(
+        lambda: _exchange_bytes(url, message, sender)
+    )
     return Exchange(
         scenario,
         label,
@@ -78,7 +79,8 @@ def send_raw_transaction_id(
         grant="client_credentials",
         transport_error=error,
         operation="other",
-        beside=frozenset(beside),
+        beside=beside,
+        back_pressure=pushed_back.describe() if pushed_back else None,
     )
 
 

@@ -75,7 +75,7 @@ class RunContext:
         self.base_url = base_url
         self.contract = contract or contract_for(settings.edition)
         self.redactor = Redactor(settings.secrets())
-        self.sender = Sender(settings, self.redactor, base_url)
+        self.sender = Sender(settings, self.redactor, base_url, self.contract.back_pressure)
         if auth_code_source is None and settings.auth_code_command:
             auth_code_source = command_auth_code_source(
                 settings.auth_code_command, settings.timeout * 3

@@ -2,39 +2,52 @@
 
 It builds requests (Basic credentials encoded per RFC 6749 2.3.1, a fresh
 transactionId, the institutionId), applies the timeout, the response size cap, the
-request budget and the rate limit, honours 429/503 Retry-After, and records every
-request as an `Exchange`. It never follows redirects: a redirect must not carry the
-client's Basic credentials to another host.
+request budget and the rate limit (`pacing`), and records every request as an
+`Exchange`. An answer the contract calls back-pressure (`[[back_pressure]]`: 429, a 503
+with Retry-After, the platform's quota and spike-arrest 500s) is not recorded: the
+request is sent again after Retry-After or a backoff, and only the answer that ends
+its retries is. It never follows redirects: a redirect must not carry the client's
+Basic credentials to another host.
 """
 
 from __future__ import annotations
 
 import base64
+import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
 import httpx
 
 from conformance.concurrency import Gate, InFlight, Turns
-from conformance.errors import BudgetExhausted, RunTimedOut
+from conformance.contract import BackPressure, back_pressure_of, contract_for
+from conformance.errors import BudgetExhausted, QuotaExhausted, RunTimedOut
 from conformance.exchange import (
     Exchange,
     RecordedRequest,
     RecordedResponse,
 )
+from conformance.pacing import JITTER, BackPressureLog, Burst, Pacer, retry_after_seconds
 from conformance.redact import Redactor
 from conformance.settings import Client, Settings
 
-__all__ = ["DEFAULT", "FORM", "InFlight", "Sender", "basic_credentials", "new_transaction_id"]
+__all__ = [
+    "DEFAULT",
+    "FORM",
+    "Burst",
+    "InFlight",
+    "Sender",
+    "basic_credentials",
+    "new_transaction_id",
+]
 
 FORM = "application/x-www-form-urlencoded"
-RETRY_STATUSES = frozenset({429, 503})
-MAX_RETRIES = 3
-MAX_RETRY_WAIT = 10.0
+MAX_RETRIES = 3  # for back-pressure that lifts in seconds; a quota is waited for instead
 DEADLINE_GRACE = 0.5  # seconds past the timeout before an exchange is abandoned
 
 
@@ -62,19 +75,21 @@ def _carried_transaction_id(headers: Sequence[tuple[str, str | bytes]]) -> str |
     return values[0] if len(values) == 1 else None
 
 
-def retry_after_seconds(value: str | None, attempt: int) -> float:
-    """Seconds to wait before retrying: Retry-After when it is a number, else backoff."""
-    if value is not None and value.strip().isdigit():
-        return min(float(value.strip()), MAX_RETRY_WAIT)
-    return min(0.5 * 2.0**attempt, MAX_RETRY_WAIT)
-
-
 class Sender:
     """Sends and records; thread-safe, so scenarios may run concurrently."""
 
-    def __init__(self, settings: Settings, redactor: Redactor, base_url: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        redactor: Redactor,
+        base_url: str,
+        back_pressure: Sequence[BackPressure] | None = None,
+    ) -> None:
         self.settings = settings
         self.redactor = redactor
+        if back_pressure is None:
+            back_pressure = contract_for(settings.edition).back_pressure
+        self.back_pressure = tuple(back_pressure)
         self._client = httpx.Client(
             base_url=base_url,
             timeout=settings.timeout,
@@ -84,8 +99,11 @@ class Sender:
         )
         self._lock = threading.Lock()
         self._sent = 0
-        self._next_slot = 0.0
+        self.pacer = Pacer(settings.rate_limit)
+        self.pressure_log = BackPressureLog()
         self.retries_honoured = 0
+        self._quota: BackPressure | None = None  # the quota the run is waiting for, if any
+        self.quota_exhausted: QuotaExhausted | None = None
         self.gate = Gate()
         self.in_flight = InFlight()
         self.turns = Turns()
@@ -100,10 +118,14 @@ class Sender:
     def close(self) -> None:
         self._client.close()
 
-    def take_slot(self) -> None:
-        """Count the request against the budget and wait for the rate limit."""
+    def take_slot(self, burst: Burst | None = None) -> float:
+        """Count the request against the budget and wait for its moment (the burst's,
+        when it is one of a burst); return that moment."""
         with self._lock:
-            if time.monotonic() > self._run_deadline:
+            if time.monotonic() >= self._run_deadline:
+                if self._quota is not None:
+                    self.quota_exhausted = self.quota_exhausted or self._quota_error()
+                    raise self.quota_exhausted
                 raise RunTimedOut(
                     f"The run took longer than {self.settings.run_timeout:g} s "
                     "(setting run_timeout); later requests were not sent."
@@ -114,14 +136,44 @@ class Sender:
                     "(setting max_requests)."
                 )
             self._sent += 1
-            wait = 0.0
-            if self.settings.rate_limit > 0:
-                now = time.monotonic()
-                slot = max(now, self._next_slot)
-                self._next_slot = slot + 1.0 / self.settings.rate_limit
-                wait = slot - now
+        at = burst.at if burst is not None else self.pacer.reserve()
+        wait = at - time.monotonic()
         if wait > 0:
             time.sleep(wait)
+        return at
+
+    @contextmanager
+    def burst(self, size: int) -> Iterator[Burst]:
+        """Within, once the rate limit allows `size` requests at once, the requests sent
+        with the `Burst` yielded leave together, without pacing (`Burst`); no exclusive
+        section holds them at the gate (`Gate.together`)."""
+        with self.gate.together():
+            at = self.pacer.reserve(size)
+            wait = at - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            yield Burst(size, at)
+
+    def _quota_error(self) -> QuotaExhausted:
+        assert self._quota is not None
+        kind = self._quota
+        return QuotaExhausted(
+            f"inconclusive: the target's quota is exhausted ({kind.code or kind.status})\n\n"
+            f"The target answered {kind.describe()} and the quota did not lift within "
+            f"{self.settings.run_timeout:g} s (setting run_timeout): later requests were "
+            "not sent. Run again once the quota has reset, or with a smaller max_requests "
+            "or examples."
+        )
+
+    def pacing_report(self) -> dict[str, Any]:
+        """For the run's header: the rate setting, the rate it ended at (None when
+        unlimited), and the back-pressure answers (`BackPressureLog.summary`)."""
+        rate = self.pacer.rate
+        return {
+            "rate_limit": str(self.pacer.limit),
+            "settled_rate": None if rate is None else round(rate, 2),
+            "back_pressure": self.pressure_log.summary(),
+        }
 
     def build_headers(
         self,
@@ -167,9 +219,10 @@ class Sender:
         extra_headers: Sequence[tuple[str, str | bytes]] = (),
         grant: str | None = None,
         expects: str | None = None,
+        burst: Burst | None = None,
     ) -> Exchange:
         """Send one request and record it. Arguments left DEFAULT take the configured value;
-        None leaves the header out."""
+        None leaves the header out. `burst`: one of requests released together."""
         if form is not None:
             items = list(form.items()) if isinstance(form, dict) else list(form)
             body = urlencode(items).encode("utf-8")
@@ -204,10 +257,9 @@ class Sender:
             ),
             body=body or b"",
         )
-        with self.turns.waiting():
-            response, error, beside = self._send_with_retries(
-                request, _carried_transaction_id(headers)
-            )
+        response, error, beside, pushed_back = self.deliver(
+            lambda: self._send_once(request), _carried_transaction_id(headers), burst
+        )
         exchange = Exchange(
             scenario,
             label,
@@ -218,37 +270,67 @@ class Sender:
             transport_error=error,
             operation=operation,
             beside=beside,
+            back_pressure=pushed_back.describe() if pushed_back else None,
+            burst=burst is not None,
         )
         if self.on_exchange is not None:
             self.on_exchange(exchange)
         return exchange
 
+    def deliver(
+        self,
+        send_once: Callable[[], tuple[RecordedResponse | None, str | None]],
+        transaction_id: object = None,
+        burst: Burst | None = None,
+    ) -> tuple[RecordedResponse | None, str | None, frozenset[str], BackPressure | None]:
+        """One request through the budget, the rate limit, the gate and the retries:
+        `send_once` puts it on the wire once and returns the answer, or why none came.
+
+        Returns the answer (sent again while it is back-pressure, as long as the retries
+        allow), or why none came; the ids of the requests that flew beside it, counted
+        only once past the gate, since a request waiting there for an exclusive section
+        is not in flight; and the back-pressure the retries could not outlast, if any."""
+        with self.turns.waiting():
+            return self._send_with_retries(send_once, transaction_id, burst)
+
     def _send_with_retries(
-        self, request: httpx.Request, transaction_id: object
-    ) -> tuple[RecordedResponse | None, str | None, frozenset[str]]:
-        """The answer (after honoured Retry-Afters), or why none came, and the ids of the
-        requests that flew beside it: counted only once past the gate, since a request
-        waiting there for an exclusive section is not in flight."""
+        self,
+        send_once: Callable[[], tuple[RecordedResponse | None, str | None]],
+        transaction_id: object,
+        burst: Burst | None,
+    ) -> tuple[RecordedResponse | None, str | None, frozenset[str], BackPressure | None]:
         beside: set[str] = set()
-        for attempt in range(MAX_RETRIES + 1):
-            self.take_slot()
+        attempt = 0
+        while True:
+            sent_at = self.take_slot(burst)
             with self.gate.shared(), self.in_flight.flying(transaction_id) as flew:
-                response, error = self._send_once(request)
+                left = self.pressure_log.left()
+                response, error = send_once()
             beside |= flew
-            retryable = response is not None and response.status in RETRY_STATUSES
-            if not retryable or attempt == MAX_RETRIES:
-                return response, error, frozenset(beside)
-            assert response is not None
-            if response.status == 503 and response.header("retry-after") is None:
-                return (
-                    response,
-                    error,
-                    frozenset(beside),
-                )  # a plain 503 is an answer, not back-pressure
+            if response is None:
+                return response, error, frozenset(beside), None
+            pushed_back = back_pressure_of(
+                self.back_pressure, response.status, response.header, response.json
+            )
+            if burst is None:  # a burst refused for its size says nothing of the rate
+                self.pacer.answered(sent_at, pushed_back is not None)
+            if pushed_back is None:
+                self._quota = None  # an answer: whatever quota there was has lifted
+                return response, error, frozenset(beside), None
+            self.pressure_log.record(pushed_back.name, left)
+            ended = burst is not None or (not pushed_back.quota and attempt >= MAX_RETRIES)
+            if ended:
+                self.pressure_log.count("in_bursts" if burst is not None else "unresolved")
+                return response, error, frozenset(beside), pushed_back
+            if pushed_back.quota:
+                # Waited for until run_timeout: take_slot then ends the run (QuotaExhausted).
+                self._quota = pushed_back
             self.retries_honoured += 1
-            wait = retry_after_seconds(response.header("retry-after"), attempt)
+            wait = retry_after_seconds(
+                response.header("retry-after"), attempt, random.uniform(0.0, JITTER)
+            )
             time.sleep(min(wait, max(0.0, self._run_deadline - time.monotonic())))
-        raise AssertionError("unreachable")
+            attempt += 1
 
     def _send_once(self, request: httpx.Request) -> tuple[RecordedResponse | None, str | None]:
         """One request under a deadline for the WHOLE exchange: httpx's timeouts are per

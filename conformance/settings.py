@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from conformance.contract import EDITIONS, RFC6749
 from conformance.errors import ConfigError
+from conformance.pacing import RateLimit, default_rate_limit
 
 ENV_PREFIX = "CONFORMANCE_"
 CONTRACTS = ("platform", RFC6749)
@@ -36,7 +37,7 @@ SECRET_SETTINGS = frozenset(
 INT_SETTINGS = frozenset(
     {"max_requests", "wrong_password_cap", "concurrency", "max_response_bytes", "seed", "examples"}
 )
-FLOAT_SETTINGS = frozenset({"timeout", "rate_limit", "max_time", "run_timeout"})
+FLOAT_SETTINGS = frozenset({"timeout", "max_time", "run_timeout"})
 BOOL_SETTINGS = frozenset(
     {"strict", "strict_typing", "insecure", "skip_properties", "require_complete", "certification"}
 )
@@ -98,7 +99,8 @@ class Settings:
     timeout: float = 10.0  # seconds for a whole exchange, connect to last body byte
     run_timeout: float = 900.0  # seconds for the whole run; later requests are not sent
     max_requests: int = 2000
-    rate_limit: float = 0.0  # requests per second; 0 means unlimited
+    # None until validated: adaptive for a remote target, unlimited on loopback
+    rate_limit: RateLimit | None = None
     wrong_password_cap: int = 2
     concurrency: int = 50
     max_response_bytes: int = 65_536  # token answers are small; a hostile one is cut here
@@ -173,7 +175,9 @@ FLAG_HELP: dict[str, str] = {
     "timeout": "seconds per request, connect to last byte (default 10)",
     "run_timeout": "seconds for the whole run (default 900)",
     "max_requests": "request budget for the run (default 2000)",
-    "rate_limit": "requests per second, 0 for unlimited (default 0)",
+    "rate_limit": "requests per second: N at most, 0 unlimited, auto (adaptive: slower on "
+    "back-pressure, faster while answers are clean), auto:N (adaptive, never above N); "
+    "default auto, and 0 on loopback and for the embedded reference",
     "wrong_password_cap": "wrong-password attempts against the user per run (default 2)",
     "concurrency": "concurrent requests in the correlation check (default 50)",
     "seed": "seed of the property-based phase (default: fresh, printed in the header)",
@@ -205,6 +209,8 @@ def _suggest(value: str, choices: tuple[str, ...]) -> str:
 
 def _coerce(name: str, value: Any) -> Any:
     try:
+        if name == "rate_limit":
+            return RateLimit.parse(value)
         if name in BOOL_SETTINGS:
             if isinstance(value, str):
                 if value.lower() not in {"1", "0", "true", "false", "yes", "no"}:
@@ -218,8 +224,9 @@ def _coerce(name: str, value: Any) -> Any:
         else:
             return None if value is None else str(value)
     except (TypeError, ValueError):
+        forms = " to 0, N, auto or auto:N" if name == "rate_limit" else ""
         raise ConfigError(
-            f"Setting {name} has an invalid value {value!r}.\n\nSet {_describe(name)}.",
+            f"Setting {name} has an invalid value {value!r}.\n\nSet {_describe(name)}{forms}.",
             setting=name,
         ) from None
     if number < 0 or (name in INT_SETTINGS - {"wrong_password_cap", "seed"} and number == 0):
@@ -314,6 +321,8 @@ def validate(settings: Settings) -> Settings:
     settings = _resolve_profile(settings)
     if settings.certification:
         settings = replace(settings, require_complete=True)  # a certificate covers every MUST
+    if settings.rate_limit is None:
+        settings = replace(settings, rate_limit=default_rate_limit(settings.target))
     if settings.contract == RFC6749:
         return _validate_rfc6749(settings)
     if settings.edition not in EDITIONS:

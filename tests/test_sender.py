@@ -13,8 +13,9 @@ import respx
 
 from conformance.errors import BudgetExhausted
 from conformance.exchange import ANONYMOUS
+from conformance.pacing import RateLimit, retry_after_seconds
 from conformance.redact import Redactor
-from conformance.sender import Sender, basic_credentials, retry_after_seconds
+from conformance.sender import Sender, basic_credentials
 from conformance.settings import Client, Settings
 
 BASE = "https://target.test"
@@ -122,7 +123,7 @@ def test_retry_after__numbers_capped_dates_and_absence_back_off() -> None:
 @respx.mock(base_url=BASE)
 def test_rate_limit__spaces_requests(respx_mock: respx.MockRouter) -> None:
     respx_mock.post(TOKEN).mock(return_value=httpx.Response(200, json={}))
-    s = sender(rate_limit=4.0)
+    s = sender(rate_limit=RateLimit(rate=4.0))
     with (
         mock.patch("conformance.sender.time.sleep") as sleep,
         mock.patch("conformance.sender.time.monotonic", return_value=100.0),

@@ -49,7 +49,7 @@ def test_file__accepts_a_conformance_table(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text("[conformance]\nrate_limit = 5\nstrict = true\n")
     settings = load_settings({}, config, {})
-    assert (settings.rate_limit, settings.strict) == (5.0, True)
+    assert (str(settings.rate_limit), settings.strict) == ("5", True)
 
 
 @pytest.mark.parametrize(
@@ -62,6 +62,7 @@ def test_file__accepts_a_conformance_table(tmp_path: Path) -> None:
         ({"max_requests": "0"}, {}, "max_requests", "must be positive"),
         ({"token_path": "oauth/token"}, {}, "token_path", "must start with '/'"),
         ({}, {"CONFORMANCE_STRICT": "maybe"}, "strict", "invalid value"),
+        ({"rate_limit": "fast"}, {}, "rate_limit", "to 0, N, auto or auto:N"),
     ],
 )
 def test_bad_values__config_error_names_the_setting(
@@ -71,6 +72,23 @@ def test_bad_values__config_error_names_the_setting(
         load_settings(flags, None, environ)
     assert caught.value.setting == setting
     assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("target", "given", "rate"),
+    [
+        ("https://api.sandbox.candescent.com", None, "auto"),  # someone else's sandbox
+        ("http://127.0.0.1:8400", None, "0"),  # this machine: unlimited, as before
+        ("embedded", None, "0"),
+        ("https://api.sandbox.candescent.com", "auto:50", "auto:50"),
+        ("https://api.sandbox.candescent.com", "0", "0"),
+    ],
+)
+def test_rate_limit__adaptive_by_default_unless_on_loopback(
+    target: str, given: str | None, rate: str
+) -> None:
+    flags = {"target": target, "rate_limit": given}
+    assert str(load_settings(flags, None, CREDENTIALS).rate_limit) == rate
 
 
 def test_file__unknown_key_suggests_the_closest(tmp_path: Path) -> None:

@@ -77,9 +77,13 @@ def txid_case(ctx: RunContext) -> list[Exchange]:
 
 @scenario("txid_concurrent")
 def txid_concurrent(ctx: RunContext) -> list[Exchange]:
+    """`concurrency` requests released together, once the rate limit allows that many."""
     count = ctx.settings.concurrency
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        futures = [pool.submit(_cc, ctx, "txid_concurrent", f"request-{i}") for i in range(count)]
+    with ctx.sender.burst(count) as burst, ThreadPoolExecutor(max_workers=count) as pool:
+        futures = [
+            pool.submit(_cc, ctx, "txid_concurrent", f"request-{i}", burst=burst)
+            for i in range(count)
+        ]
         return [f.result() for f in futures]
 
 
