@@ -2,7 +2,9 @@
 its check reads, with the evidence redacted and the waivers applied.
 
 What a failure means is decided here, not in the check: MUST fails the run, SHOULD
-warns (unless --strict), and a failure shown on a back-pressure answer is no verdict.
+warns (unless --strict). And what a check is handed: never a back-pressure answer (one
+the contract's `[[back_pressure]]` describes, which the retries could not outlast): it
+is not how the target behaves, so it is no verdict either way.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from conformance.checks import ALL, CHECKS, CheckContext
-from conformance.contract import Contract, Requirement
+from conformance.contract import Contract, Requirement, back_pressure_of
 from conformance.errors import ConformanceError, Failure, Skipped
 from conformance.exchange import Exchange
 from conformance.results import Outcome
@@ -41,13 +43,50 @@ def cases(contract: Contract) -> list[Case]:
     return [Case(req, grant) for req in contract.requirements for grant in (req.grants or (None,))]
 
 
-def throttled(exchange: Exchange) -> bool:
-    """A 429, or a 503 with Retry-After: the target asked the suite to slow down."""
+class NoVerdict(Exception):  # noqa: N818 - a control-flow signal, as Skipped is
+    """The check reads an answer that is back-pressure: it cannot be judged."""
+
+    def __init__(self, message: str, exchange: Exchange) -> None:
+        super().__init__(message)
+        self.exchange = exchange
+
+
+def pushed_back(contract: Contract, exchange: Exchange) -> str | None:
+    """What the target pushed back with instead of answering, as messages name it, or
+    None for an answer. The Sender marks what its retries could not outlast; an
+    exchange it did not mark (recorded some other way) is looked at here, by the same
+    contract data, so that none reaches a check either way."""
+    if exchange.back_pressure or exchange.response is None:
+        return exchange.back_pressure
     response = exchange.response
-    if response is None:
-        return False
-    return response.status == 429 or (
-        response.status == 503 and bool(response.header("retry-after"))
+    kind = back_pressure_of(contract.back_pressure, response.status, response.header, response.json)
+    return kind.describe() if kind else None
+
+
+def _answers(ctx: RunContext, case: Case, exchanges: list[Exchange]) -> list[Exchange]:
+    """The exchanges the check is handed, none of them back-pressure.
+
+    A check of every exchange judges each answer alone: it is handed the others. Any
+    other reads its exchanges together (a sequence, a burst), so one that is not an
+    answer leaves it without a verdict: inconclusive (skipped) when it came in a burst
+    released together, which cannot be sent again simultaneously; else an error, as
+    for anything else that keeps the suite from judging."""
+    pushed = [(e, kind) for e in exchanges if (kind := pushed_back(ctx.contract, e))]
+    if not pushed:
+        return exchanges
+    if CHECKS[case.requirement.id].uses == ALL:
+        return [e for e in exchanges if not pushed_back(ctx.contract, e)]
+    in_burst = [(e, kind) for e, kind in pushed if e.burst]
+    if in_burst:
+        raise Skipped(
+            f"inconclusive: {len(in_burst)} request(s) of a burst sent together got "
+            f"{in_burst[0][1]} instead of an answer: no verdict on simultaneous requests"
+        )
+    exchange, kind = pushed[0]
+    raise NoVerdict(
+        f"The target kept answering {kind} after the retries the run allows: no verdict. "
+        "Lower rate_limit or run again later.",
+        exchange,
     )
 
 
@@ -87,7 +126,7 @@ def judge(ctx: RunContext, case: Case) -> Outcome:
         reason = ctx.roles().get(requirement.needs) if requirement.needs else None
         if reason:
             raise Skipped(reason)
-        exchanges = _collect(ctx, case)
+        exchanges = _answers(ctx, case, _collect(ctx, case))
         check_context = CheckContext(
             requirement.id,
             settings.edition,
@@ -102,6 +141,8 @@ def judge(ctx: RunContext, case: Case) -> Outcome:
         status, message, exchanges = _judge_failure(ctx, failure, requirement, exchanges)
     except Skipped as skipped:
         status, message = "skipped", ctx.redactor.text(str(skipped))
+    except NoVerdict as pushed:
+        status, message, exchanges = "error", ctx.redactor.text(str(pushed)), [pushed.exchange]
     except ConformanceError as error:
         status, message = "error", ctx.redactor.text(f"{type(error).__name__}: {error}")
     outcome = Outcome(
@@ -126,13 +167,6 @@ def _judge_failure(
 ) -> tuple[str, str, list[Exchange]]:
     """Outcome, message and evidence (the failing exchange first) of a failed check."""
     shown = failure.exchange if isinstance(failure.exchange, Exchange) else None
-    if shown is not None and throttled(shown):
-        # Back-pressure the retries could not outlast is no verdict on the rule.
-        message = (
-            f"The target kept answering HTTP {shown.status} (throttled) after the retries "
-            "the run allows: no verdict. Lower rate_limit or run again later."
-        )
-        return "error", message, [shown]
     if shown is not None:
         exchanges = [shown, *(e for e in exchanges if e is not shown)]
     must = requirement.level(ctx.settings.edition) == "MUST" or ctx.settings.strict
