@@ -19,7 +19,7 @@ exit codes:
      verdict says "PASS (incomplete: ...)" when some MUST went untested
   1  a MUST requirement failed (or went untested, with --require-complete)
   2  the suite could not judge: bad configuration, target unreachable, configured
-     credentials refused, nothing judged
+     credentials refused, the target's quota exhausted (CMN_90002), nothing judged
 
 settings come from flags, then the --config TOML file, then CONFORMANCE_* variables
 (CONFORMANCE_TARGET, CONFORMANCE_CLIENT_ID, CONFORMANCE_CLIENT_SECRET, ...). Secrets

@@ -24,11 +24,17 @@ from typing import Any
 
 from conformance import __version__
 from conformance.contract import DEFAULT_EDITION, contract_path
-from conformance.errors import ConfigError, ConformanceError, CredentialsRefused, TargetUnreachable
+from conformance.errors import (
+    ConfigError,
+    ConformanceError,
+    CredentialsRefused,
+    QuotaExhausted,
+    TargetUnreachable,
+)
 from conformance.openapi import openapi_path
 from conformance.preflight import preflight
 from conformance.reports import write_reports
-from conformance.results import Outcome, exit_code
+from conformance.results import JUDGED, Outcome, exit_code
 from conformance.run import Case, RunContext, cases
 from conformance.settings import FLAG_HELP, Settings, load_settings, report_dir_of
 from conformance.waivers import must_waivers
@@ -76,6 +82,7 @@ def finish_header(context: RunContext, header: Mapping[str, Any]) -> dict[str, A
         "requests_sent": context.sender.requests_sent,
         "generated_requests": context.generated_requests(),
         "retries_honoured": context.sender.retries_honoured,
+        **context.sender.pacing_report(),
         "wrong_password_attempts": context.wrong_password_attempts,
         "refused_logins": context.refused_logins,
         "wrong_password_cap": context.settings.wrong_password_cap,
@@ -232,6 +239,8 @@ def error_outcome(error: ConformanceError, edition: str, message: str) -> Outcom
         )
     elif isinstance(error, ConfigError):
         case, summary = "CONFIGURATION", "The run's settings are complete and usable."
+    elif isinstance(error, QuotaExhausted):
+        case, summary = "QUOTA", "The target's quota lasts the run (checked as the run goes)."
     else:
         case, summary = "RUN", "The suite ran to the end."
     return Outcome(
@@ -271,6 +280,23 @@ def complete_outcomes(context: RunContext, deselected: Iterable[Case] = ()) -> l
     return [*context.outcomes, *extra]
 
 
+def _quota_outcome(
+    context: RunContext, quota: QuotaExhausted, outcomes: list[Outcome], flags: str
+) -> Outcome:
+    """The run's end when the target's quota ran out: an error (exit 2, never 1: what
+    was not judged by then says nothing of the target), listing what was judged before
+    and what was not."""
+    judged = sorted(o.case_id for o in outcomes if o.outcome in JUDGED)
+    unjudged = sorted(o.case_id for o in outcomes if o.outcome not in JUDGED)
+    message = context.redactor.text(
+        f"{describe(quota, flags)}\n\n"
+        f"Judged before it ran out ({len(judged)}): {', '.join(judged) or 'none'}\n"
+        f"Not judged ({len(unjudged)}): {', '.join(unjudged) or 'none'}"
+    )
+    print(f"error: {message}", file=sys.stderr)
+    return error_outcome(quota, context.settings.edition, message)
+
+
 def finish(
     context: RunContext,
     header: Mapping[str, Any],
@@ -282,7 +308,8 @@ def finish(
     the bundle written (certification profile), if any."""
     settings = context.settings
     final = finish_header(context, header)
-    if error is not None:
+    quota = error if isinstance(error, QuotaExhausted) else context.sender.quota_exhausted
+    if error is not None and quota is None:
         message = context.redactor.text(describe(error, flags))
         print(f"error: {message}", file=sys.stderr)
         outcomes = [error_outcome(error, settings.edition, message)]
@@ -290,6 +317,8 @@ def finish(
         outcomes = complete_outcomes(context, deselected)
         if flags != CLI_FLAGS:  # a skip reason names an option too
             outcomes = [replace(o, message=name_options(o.message, flags)) for o in outcomes]
+        if quota is not None:
+            outcomes.append(_quota_outcome(context, quota, outcomes, flags))
     report_dir = Path(settings.report_dir)
     summary_md = Path(settings.summary_md) if settings.summary_md else None
     code = exit_code(outcomes, settings.require_complete)

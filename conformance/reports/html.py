@@ -16,6 +16,7 @@ from typing import Any
 
 from conformance.reports import html_template as t
 from conformance.reports.html_template import badge, esc, exchange_html
+from conformance.reports.terminal import pacing_line
 from conformance.results import OUTCOMES, Outcome, untested_musts, verdict, verdict_line
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9_-]+")
@@ -115,9 +116,9 @@ def _run_facts(header: Mapping[str, Any]) -> list[tuple[str, str]]:
     endpoint = f"{get('base_url', '')}{get('token_path', '')}"
     requests = (
         f"{esc(get('requests_sent', '?'))} sent ({esc(get('generated_requests', 0))} generated "
-        f"by the property-based phase); {esc(get('retries_honoured', 0))} 429/503 retries "
-        f"honoured; wrong-password attempts {esc(get('wrong_password_attempts', 0))}"
-        f"/{esc(get('wrong_password_cap', '?'))}"
+        f"by the property-based phase); wrong-password attempts "
+        f"{esc(get('wrong_password_attempts', 0))}/{esc(get('wrong_password_cap', '?'))}; "
+        f"{esc(pacing_line(header))}"
     )
     facts = [
         ("Target", esc(get("target", ""))),

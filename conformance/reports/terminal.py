@@ -11,6 +11,29 @@ from conformance.results import OUTCOMES, READING_ORDER, Outcome, untested_musts
 REASON_WIDTH = 90
 
 
+def pacing_line(header: Mapping[str, Any]) -> str:
+    """The rate the run went at and the back-pressure it met, in one line."""
+    limit, settled = header.get("rate_limit"), header.get("settled_rate")
+    if limit in (None, "0"):
+        rate = "rate unlimited"
+    elif str(limit).startswith("auto"):
+        rate = f"rate {limit}, settled at {settled:g} req/s" if settled else f"rate {limit}"
+    else:
+        rate = f"rate at most {limit} req/s"
+    pushed = header.get("back_pressure") or {}
+    answers = pushed.get("answers", 0)
+    if not answers:
+        return f"{rate}; back-pressure: none"
+    kinds = ", ".join(f"{n} {kind}" for kind, n in pushed.get("by_kind", {}).items())
+    low, high = pushed.get("rate_seen") or (0, 0)
+    seen = f"{low}" if low == high else f"{low}-{high}"
+    return (
+        f"{rate}; back-pressure: {answers} answers ({kinds}) at {seen} req/s sent, "
+        f"{header.get('retries_honoured', 0)} retried, {pushed.get('unresolved', 0)} "
+        f"unresolved, {pushed.get('in_bursts', 0)} in bursts"
+    )
+
+
 def render_summary(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> str:
     """Verdict and counts, the run's request figures, then a table of non-passing cases."""
     counts = Counter(o.outcome for o in outcomes)
@@ -22,8 +45,8 @@ def render_summary(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> st
         f"  requests sent: {header.get('requests_sent', '?')} "
         f"({header.get('generated_requests', 0)} generated, seed {header.get('seed')}), "
         f"wrong-password attempts: {header.get('wrong_password_attempts', 0)}"
-        f"/{header.get('wrong_password_cap', '?')}, 429/503 retries honoured: "
-        f"{header.get('retries_honoured', 0)}",
+        f"/{header.get('wrong_password_cap', '?')}",
+        f"  {pacing_line(header)}",
     ]
     untested = untested_musts(outcomes)
     if untested:

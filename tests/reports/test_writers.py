@@ -115,3 +115,44 @@ def test_terminal_summary__table_of_what_did_not_pass() -> None:
     assert "Conformance ERROR" in text
     assert "FAILED   MUST    RESP-TOKEN-TYPE:client_credentials  token_type is not Bearer." in text
     assert "WAIVED" in text and "SKIPPED" in text
+
+
+def test_terminal_summary__the_rate_and_the_back_pressure_met() -> None:
+    pushed = {
+        "answers": 7,
+        "by_kind": {"spike arrest": 6, "quota": 1},
+        "rate_seen": [24, 31],
+        "unresolved": 0,
+        "in_bursts": 2,
+    }
+    header = {
+        **HEADER,
+        "rate_limit": "auto:50",
+        "settled_rate": 13.5,
+        "retries_honoured": 5,
+        "back_pressure": pushed,
+    }
+    assert (
+        "rate auto:50, settled at 13.5 req/s; back-pressure: 7 answers (6 spike arrest, 1 quota)"
+        " at 24-31 req/s sent, 5 retried, 0 unresolved, 2 in bursts"
+    ) in render_summary(SAMPLE, header)
+    quiet = {**HEADER, "rate_limit": "0", "back_pressure": {"answers": 0}}
+    assert "rate unlimited; back-pressure: none" in render_summary(SAMPLE, quiet)
+
+
+def test_results_json__the_back_pressure_fields_fit_the_schema(tmp_path: Path) -> None:
+    header = {
+        **HEADER,
+        "rate_limit": "auto",
+        "settled_rate": None,
+        "back_pressure": {
+            "answers": 1,
+            "by_kind": {"spike arrest": 1},
+            "rate_seen": [26, 26],
+            "unresolved": 1,
+            "in_bursts": 0,
+        },
+    }
+    document = json.loads(write_results(tmp_path / "results.json", SAMPLE, header).read_text())
+    jsonschema.validate(document, results_schema())
+    assert document["run"]["back_pressure"]["unresolved"] == 1
