@@ -51,6 +51,18 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--port", type=int, default=8400)
     serve.add_argument("--edition", choices=ALL_EDITIONS, default=DEFAULT_EDITION)
     serve.add_argument("--accounts", type=Path, help="TOML file of institutions, clients and users")
+    serve.add_argument(
+        "--spike-arrest",
+        type=int,
+        metavar="RPS",
+        help="answer HTTP 500 CMN_90003 (rfc6749: 429) to requests beyond RPS in a sliding second",
+    )
+    serve.add_argument(
+        "--quota",
+        type=int,
+        metavar="N",
+        help="answer HTTP 500 CMN_90002 (rfc6749: 429) to every request after the first N",
+    )
 
 
 def _add_spec(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -141,6 +153,7 @@ def _collect_only(pytest_args: Sequence[str]) -> bool:
 
 def _serve(args: argparse.Namespace) -> int:
     from conformance.reference import default_accounts, describe_credentials, load_accounts
+    from conformance.reference.limits import Limits
     from conformance.reference.server import serve_forever
 
     try:
@@ -148,9 +161,22 @@ def _serve(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: --accounts {args.accounts}: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_RUN
-    print(f"Reference target, edition {args.edition}, on http://127.0.0.1:{args.port}")
+    try:
+        limits = Limits(spike_arrest=args.spike_arrest, quota=args.quota)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_COULD_NOT_RUN
+    limited = [
+        f"spike arrest above {args.spike_arrest} requests a second" if args.spike_arrest else "",
+        f"a quota of {args.quota} requests" if args.quota else "",
+    ]
+    with_limits = " and ".join(filter(None, limited))
+    print(
+        f"Reference target, edition {args.edition}, on http://127.0.0.1:{args.port}"
+        + (f", with {with_limits}" if with_limits else "")
+    )
     print(describe_credentials(accounts))  # on purpose: a local stand-in's test credentials
-    serve_forever(args.port, args.edition, accounts)
+    serve_forever(args.port, args.edition, accounts, limits=limits)
     return 0
 
 

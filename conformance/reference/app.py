@@ -17,6 +17,7 @@ from .context import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_PATH, ReferenceContext
 from .endpoints import Endpoints
 from .errors import ApiError, Edition, Problem, check_edition, render_error
 from .faults import check_faults_for_edition, parse_faults
+from .limits import NO_LIMITS, Limits, LimitsMiddleware
 from .middleware import ResponseHeadersMiddleware
 from .store import Clock, Lifetimes, TokenStore
 
@@ -38,12 +39,15 @@ def create_app(
     access_token_lifetime: int | None = None,
     refresh_token_lifetime: int = DEFAULT_REFRESH_LIFETIME,
     code_lifetime: int = DEFAULT_CODE_LIFETIME,
+    limits: Limits = NO_LIMITS,
 ) -> Starlette:
     """Build the reference target for one edition, optionally with named faults.
 
-    `clock` (seconds, monotonic) decides token and code expiry, so tests can move
-    time forward. `app.state.reference` is the app's `ReferenceContext`; its
-    `failed_logins.counts()` gives the failed logins per username (`FailedLogins`).
+    `clock` (seconds, monotonic) decides token and code expiry and the spike-arrest
+    window, so tests can move time forward. `limits`: the gateway's spike arrest and
+    quota (`limits.py`), none by default. `app.state.reference` is the app's
+    `ReferenceContext`; its `failed_logins.counts()` gives the failed logins per
+    username (`FailedLogins`).
     Raises ValueError for an unknown edition or fault, an rfc6749-only fault in
     another edition, or a lifetime that is not a positive number of seconds.
     """
@@ -63,9 +67,12 @@ def create_app(
         faults=chosen,
         store=TokenStore(lifetimes, clock),
     )
+    middleware = [Middleware(ResponseHeadersMiddleware, ctx=ctx)]
+    if limits:  # inside the headers' middleware: its answers carry transactionId too
+        middleware.append(Middleware(LimitsMiddleware, ctx=ctx, limits=limits, clock=clock))
     app = Starlette(
         routes=_routes(ctx),
-        middleware=[Middleware(ResponseHeadersMiddleware, ctx=ctx)],
+        middleware=middleware,
         exception_handlers=_exception_handlers(ctx),
     )
     # Without this, `/oauth2/v1/token/` would answer a redirect instead of a 404.

@@ -48,6 +48,8 @@ class Problem(Enum):
     INVALID_USER_CREDENTIALS = auto()
     NON_PRINTABLE = auto()
     INVALID_TOKEN = auto()
+    QUOTA = auto()  # the gateway's: only with the quota limit (limits.py)
+    SPIKE_ARREST = auto()  # the gateway's: only with the spike-arrest limit
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ _SHARED: dict[Problem, CmnEntry] = {
     Problem.NON_PRINTABLE: CmnEntry(
         400, "CMN_90017", "Request contains non printable ASCII characters"
     ),
+    Problem.QUOTA: CmnEntry(500, "CMN_90002", "Quota limit violation"),
+    Problem.SPIKE_ARREST: CmnEntry(500, "CMN_90003", "Spike limit violation"),
 }
 
 # What differs between the platform's editions (spec section 4).
@@ -164,6 +168,9 @@ _RFC: dict[Problem, RfcEntry] = {
         "The authorization grant or refresh token is invalid, expired, revoked, "
         "or was issued to another client",
     ),
+    # RFC 6585 4's status; 6749 has no code for it, 4.1.2.1's is the closest.
+    Problem.QUOTA: RfcEntry(429, "temporarily_unavailable", "Too many requests: quota spent"),
+    Problem.SPIKE_ARREST: RfcEntry(429, "temporarily_unavailable", "Too many requests"),
 }
 
 # RFC 6749 5.2 (Appendix A.7, A.8): the characters error and error_description may use.

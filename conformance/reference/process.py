@@ -18,6 +18,7 @@ import sys
 import threading
 from typing import Self
 
+from .limits import NO_LIMITS, Limits
 from .listening import HOST, Listening
 
 _START_TIMEOUT = 20.0  # a cold interpreter importing starlette and uvicorn on a busy machine
@@ -33,16 +34,22 @@ class ReferenceProcess(Listening):
 
     _what = "the reference process"
 
-    def __init__(self, edition: str = "1.3.1") -> None:
+    def __init__(self, edition: str = "1.3.1", limits: Limits = NO_LIMITS) -> None:
         self.edition = edition
+        self.limits = limits
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Self:
         """Start the child and wait (at most ~20 s) for the port it listens on."""
         if self._process is not None:
             raise RuntimeError("the reference process is already running")
+        limits = [
+            f"--{name.replace('_', '-')}={value}"
+            for name, value in vars(self.limits).items()
+            if value is not None
+        ]
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "conformance.reference.process", self.edition],
+            [sys.executable, "-m", "conformance.reference.process", self.edition, *limits],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -103,7 +110,7 @@ def listening_socket() -> socket.socket:
     return listening
 
 
-def _serve(edition: str) -> None:
+def _serve(edition: str, limits: Limits) -> None:
     """The child: serve on a free port, say which, stop when stdin closes."""
     import uvicorn
 
@@ -111,7 +118,7 @@ def _serve(edition: str) -> None:
     from .app import create_app
     from .server import _config
 
-    app = create_app(default_accounts(), edition, frozenset())
+    app = create_app(default_accounts(), edition, frozenset(), limits=limits)
     listening = listening_socket()
     server = uvicorn.Server(_config(app, 0))
 
@@ -125,5 +132,12 @@ def _serve(edition: str) -> None:
     server.run(sockets=[listening])
 
 
+def _arguments(argv: list[str]) -> tuple[str, Limits]:
+    """EDITION [--spike-arrest=N] [--quota=N], as `ReferenceProcess.start` writes them."""
+    edition, *options = argv
+    given = dict(option.removeprefix("--").split("=", 1) for option in options)
+    return edition, Limits(**{name.replace("-", "_"): int(v) for name, v in given.items()})
+
+
 if __name__ == "__main__":
-    _serve(sys.argv[1])
+    _serve(*_arguments(sys.argv[1:]))

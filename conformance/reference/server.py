@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from .accounts import Accounts, default_accounts
 from .app import create_app
 from .errors import Edition, check_edition
+from .limits import NO_LIMITS, Limits
 from .listening import HOST, Listening
 from .logins import FailedLogins
 from .store import Clock
@@ -62,10 +63,11 @@ class ReferenceServer(Listening):
         port: int = 0,
         *,
         clock: Clock = time.monotonic,
+        limits: Limits = NO_LIMITS,
     ) -> None:
         self.accounts: Accounts = accounts or default_accounts()
         self.edition: Edition = check_edition(edition)
-        self.app = create_app(self.accounts, self.edition, faults, clock)
+        self.app = create_app(self.accounts, self.edition, faults, clock, limits=limits)
         self.faults: frozenset[str] = self.app.state.reference.faults
         # Held from the start: a caller may wrap `self.app` (to count requests, say), and
         # the wrapper has no `state.reference`.
@@ -141,7 +143,8 @@ def serve_forever(
     edition: str = "1.3.1",
     accounts: Accounts | None = None,
     faults: Iterable[str] = frozenset(),
+    limits: Limits = NO_LIMITS,
 ) -> None:
     """Serve the reference target in the foreground until interrupted (Ctrl-C)."""
-    app = create_app(accounts or default_accounts(), edition, faults)
+    app = create_app(accounts or default_accounts(), edition, faults, limits=limits)
     uvicorn.Server(_config(app, port, log_level="warning")).run()
