@@ -122,14 +122,7 @@ class Sender:
         """Count the request against the budget and wait for its moment (the burst's,
         when it is one of a burst); return that moment."""
         with self._lock:
-            if time.monotonic() >= self._run_deadline:
-                if self._quota is not None:
-                    self.quota_exhausted = self.quota_exhausted or self._quota_error()
-                    raise self.quota_exhausted
-                raise RunTimedOut(
-                    f"The run took longer than {self.settings.run_timeout:g} s "
-                    "(setting run_timeout); later requests were not sent."
-                )
+            self._check_deadline()
             if self._sent >= self.settings.max_requests:
                 raise BudgetExhausted(
                     f"The request budget of {self.settings.max_requests} is spent "
@@ -137,10 +130,36 @@ class Sender:
                 )
             self._sent += 1
         at = burst.at if burst is not None else self.pacer.reserve()
+        if at >= self._run_deadline:
+            # Its moment comes after the run's end (a slow rate, a long queue): it is
+            # never sent, and the run ends on time.
+            time.sleep(max(0.0, self._run_deadline - time.monotonic()))
+            with self._lock:
+                self._sent -= 1
+                self._check_deadline()
         wait = at - time.monotonic()
         if wait > 0:
             time.sleep(wait)
         return at
+
+    def _check_deadline(self) -> None:
+        """Past run_timeout: RunTimedOut, or QuotaExhausted while the run waits for a quota."""
+        if time.monotonic() < self._run_deadline:
+            return
+        kind = self._quota
+        if kind is not None:
+            self.quota_exhausted = self.quota_exhausted or QuotaExhausted(
+                f"inconclusive: the target's quota is exhausted ({kind.code or kind.status})"
+                f"\n\nThe target answered {kind.describe()} and the quota did not lift within "
+                f"{self.settings.run_timeout:g} s (setting run_timeout): later requests were "
+                "not sent. Run again once the quota has reset, or with a smaller max_requests "
+                "or examples."
+            )
+            raise self.quota_exhausted
+        raise RunTimedOut(
+            f"The run took longer than {self.settings.run_timeout:g} s "
+            "(setting run_timeout); later requests were not sent."
+        )
 
     @contextmanager
     def burst(self, size: int) -> Iterator[Burst]:
@@ -153,17 +172,6 @@ class Sender:
             if wait > 0:
                 time.sleep(wait)
             yield Burst(size, at)
-
-    def _quota_error(self) -> QuotaExhausted:
-        assert self._quota is not None
-        kind = self._quota
-        return QuotaExhausted(
-            f"inconclusive: the target's quota is exhausted ({kind.code or kind.status})\n\n"
-            f"The target answered {kind.describe()} and the quota did not lift within "
-            f"{self.settings.run_timeout:g} s (setting run_timeout): later requests were "
-            "not sent. Run again once the quota has reset, or with a smaller max_requests "
-            "or examples."
-        )
 
     def pacing_report(self) -> dict[str, Any]:
         """For the run's header: the rate setting, the rate it ended at (None when

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from conformance.errors import QuotaExhausted
+from conformance.errors import QuotaExhausted, RunTimedOut
 from conformance.pacing import RateLimit
 from conformance.redact import Redactor
 from conformance.sender import MAX_RETRIES, Sender
@@ -163,3 +163,17 @@ def test_adaptive_rate__slows_down_on_back_pressure(
     s.send("t", "a", form={})
     assert s.pacer.rate is not None and start is not None and s.pacer.rate < start
     assert s.pacing_report()["rate_limit"] == "auto"
+
+
+@respx.mock(base_url=BASE)
+def test_pacing__a_request_due_after_run_timeout_is_never_sent(
+    respx_mock: respx.MockRouter, clock: Clock
+) -> None:
+    # A slow rate (a quota's floor, a long queue) must not carry the run past its end.
+    route = respx_mock.post(TOKEN).mock(return_value=TOKEN_ANSWER)
+    s = sender(rate_limit=RateLimit(rate=0.5), run_timeout=3.0)
+    s.send("t", "now", form={})
+    s.send("t", "in two seconds", form={})
+    with pytest.raises(RunTimedOut):
+        s.send("t", "in four seconds", form={})
+    assert route.call_count == 2 and s.requests_sent == 2
