@@ -1,20 +1,35 @@
 """Back-pressure is not behaviour: no check is handed an answer the contract calls
 back-pressure; one the retries could not outlast is no verdict; a burst it cut into is
-inconclusive."""
+inconclusive; a quota that does not lift ends the run inconclusive (exit 2, never 1).
+
+Judging on recorded exchanges first, then whole runs over real HTTP against the
+reference with its gateway limits on (spike arrest, quota)."""
 
 from __future__ import annotations
 
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conformance.contract import contract_for, load_contract
+from conformance.embedded import ReferenceCodeSource, role_settings
 from conformance.exchange import Exchange, RecordedRequest, RecordedResponse
 from conformance.judging import Case, pushed_back
+from conformance.pacing import RateLimit
+from conformance.reference import ReferenceServer, default_accounts
+from conformance.reference.limits import Limits
 from conformance.run import RunContext
+from conformance.runner import run_suite
 from conformance.settings import Settings
 
 BASE = "https://target.test"
 SPIKE = b'{"code": "CMN_90003", "message": "Spike arrest violation"}'
 TXID = "3f1c2a5e-8b9d-4c7e-a1f2-0b3c4d5e6f70"
+JUDGED = ("passed", "failed", "warned", "waived")
 
 
 def _exchange(
@@ -80,3 +95,59 @@ def test_a_burst_cut_by_back_pressure__inconclusive() -> None:
     outcome = _judge("TXID-CONCURRENT", {"txid_concurrent": burst})
     assert outcome.outcome == "skipped"
     assert outcome.message.startswith("inconclusive: 1 request(s) of a burst")
+
+
+# --- whole runs against the reference behind its gateway's limits -------------------------
+
+
+def _run(tmp_path: Path, limits: Limits, **overrides: object) -> tuple[int, dict[str, Any]]:
+    """`conformance run --target <the reference>` with `overrides`: exit code, results.json."""
+    accounts = default_accounts()
+    with ReferenceServer(accounts=accounts, limits=limits) as server:
+        values: dict[str, Any] = {**role_settings(accounts), **overrides}
+        settings = replace(Settings(report_dir=str(tmp_path), skip_properties=True), **values)
+        codes = ReferenceCodeSource(settings, server.url)
+        code = run_suite(settings, server.url, codes, out=io.StringIO())
+    return code, json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+
+
+def _judged_on(result: dict[str, Any], code: str) -> bool:
+    """Whether an outcome's evidence shows an answer carrying the CMN `code`."""
+    return any(
+        code in json.dumps((e.get("response") or {}).get("body", "")) for e in result["evidence"]
+    )
+
+
+@pytest.mark.slow
+def test_spike_arrested_reference__passes_and_reports_the_back_pressure(tmp_path: Path) -> None:
+    # A correct target, throttling above 25 requests a second: the adaptive rate and the
+    # retries outlast it; the burst of `concurrency` (30) requests cannot, and says so.
+    limit = RateLimit.parse("auto")
+    code, results = _run(tmp_path, Limits(spike_arrest=25), rate_limit=limit, concurrency=30)
+    assert code == 0 and results["verdict"] == "PASS"
+    pushed = results["run"]["back_pressure"]
+    assert pushed["answers"] > 0 and pushed["by_kind"].keys() == {"spike arrest"}
+    assert results["run"]["rate_limit"] == "auto" and results["run"]["settled_rate"] > 0
+    judged = [r for r in results["results"] if r["outcome"] in JUDGED]
+    assert not [r["case"] for r in judged if _judged_on(r, "CMN_90003")]
+    if pushed["in_bursts"]:
+        concurrent = next(r for r in results["results"] if r["case"] == "TXID-CONCURRENT")
+        assert concurrent["outcome"] == "skipped"
+        assert concurrent["message"].startswith("inconclusive: ")
+
+
+@pytest.mark.slow
+def test_quota_exhausted_reference__ends_inconclusive_exit_2_never_1(tmp_path: Path) -> None:
+    code, results = _run(tmp_path, Limits(quota=40), run_timeout=3.0)
+    assert code == 2 and results["verdict"] == "ERROR"
+    outcomes = {r["case"]: r for r in results["results"]}
+    quota = outcomes["QUOTA"]
+    assert quota["outcome"] == "error"
+    assert quota["message"].startswith("inconclusive: the target's quota is exhausted (CMN_90002)")
+    assert "Judged before it ran out (" in quota["message"]
+    assert "Not judged (" in quota["message"]
+    judged = {case: r for case, r in outcomes.items() if r["outcome"] in JUDGED}
+    assert not [case for case, r in judged.items() if r["outcome"] == "failed"]
+    assert not [case for case, r in judged.items() if _judged_on(r, "CMN_90002")]
+    # Some were judged before the quota ran out, and the report keeps them.
+    assert any(r["outcome"] == "passed" for r in outcomes.values())
