@@ -59,6 +59,9 @@ class Requirement:
     needs: str | None = None
     option: str | None = None
     expect_raw: dict[str, Any] = field(default_factory=dict)
+    # Where the rule is a SHOULD (in some edition): the source that says SHOULD, or the
+    # sources that disagree. A rule no source softens is a MUST.
+    should_because: str | None = None
 
     def level(self, edition: str) -> str:
         """MUST, SHOULD or MAY (information only: never fails) in `edition`."""
@@ -152,10 +155,6 @@ class Contract:
                 return req
         raise KeyError(requirement_id)
 
-    def secret_fields(self) -> frozenset[str]:
-        """Names of request/response fields whose values are secrets (for the redactor)."""
-        return frozenset(f["name"] for f in self.raw["field"] if f.get("secret"))
-
 
 def _requirement(raw: dict[str, Any], editions: list[str]) -> Requirement:
     level = raw["level"]
@@ -171,6 +170,7 @@ def _requirement(raw: dict[str, Any], editions: list[str]) -> Requirement:
         needs=raw.get("needs"),
         option=raw.get("option"),
         expect_raw=dict(raw.get("expect", {})),
+        should_because=raw.get("should_because"),
     )
 
 

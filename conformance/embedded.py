@@ -21,6 +21,11 @@ from conformance.settings import Settings
 AUTHORIZE_PATH = "/reference/v1/authorize"
 
 
+# The reference's user is the suite's own and is never locked out: every near-miss of its
+# password (D28) is tried, on top of the wrong password and the missing one.
+REFERENCE_WRONG_PASSWORD_CAP = 8
+
+
 def role_settings(accounts: Accounts) -> dict[str, str]:
     """The settings naming the reference's clients and user, one per role."""
     main, *others = accounts.clients
@@ -69,5 +74,9 @@ def embedded_target(
     """Start the reference for `settings.edition`, in a process of its own (it answers
     on another core than the suite's), and yield settings pointing at it."""
     with ReferenceProcess(edition=settings.edition) as server:
-        filled = replace(settings, **role_settings(default_accounts()))  # type: ignore[arg-type]
+        filled = replace(
+            settings,
+            wrong_password_cap=REFERENCE_WRONG_PASSWORD_CAP,
+            **role_settings(default_accounts()),  # type: ignore[arg-type]
+        )
         yield filled, server, ReferenceCodeSource(filled, server.url)

@@ -27,20 +27,23 @@ class Lockout:
         self.attempts = 0  # wrong passwords sent and refused configured logins
         self.refused = 0  # of which: refused logins with the configured password
 
-    def try_take(self) -> bool:
-        """Reserve one wrong-password login if the cap allows it."""
+    def try_take(self, count: int = 1) -> bool:
+        """Reserve `count` wrong-password logins if the cap allows them all."""
         with self._lock:
-            if self.attempts >= self._settings.wrong_password_cap:
+            if self.attempts + count > self._settings.wrong_password_cap:
                 return False
-            self.attempts += 1
+            self.attempts += count
             return True
 
-    def take(self, scenario: str) -> None:
-        """Reserve one wrong-password login, or raise Skipped past the cap."""
-        if not self.try_take():
+    def take(self, scenario: str, count: int = 1) -> None:
+        """Reserve `count` wrong-password logins, or raise Skipped past the cap."""
+        if not self.try_take(count):
+            cap = self._settings.wrong_password_cap
+            left = max(0, cap - self.attempts)
             raise Skipped(
-                f"the wrong-password cap ({self._settings.wrong_password_cap} per run, setting "
-                f"wrong_password_cap) is reached; {scenario} would risk locking the user out"
+                f"{scenario} needs {count} wrong-password logins of the configured user and "
+                f"the cap ({cap} per run, setting wrong_password_cap) leaves {left}: more "
+                "would risk locking the user out"
             )
 
     def observe(self, exchange: Exchange) -> None:

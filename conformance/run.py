@@ -105,9 +105,9 @@ class RunContext:
     def send(self, scenario: str, label: str, **kwargs: object) -> Exchange:
         return self.sender.send(scenario, label, **kwargs)  # type: ignore[arg-type]
 
-    def take_wrong_password_attempt(self, scenario: str) -> None:
-        """Reserve one wrong-password login of the configured user, or raise Skipped."""
-        self.lockout.take(scenario)
+    def take_wrong_password_attempt(self, scenario: str, count: int = 1) -> None:
+        """Reserve `count` wrong-password logins of the configured user, or raise Skipped."""
+        self.lockout.take(scenario, count)
 
     def try_wrong_password_attempt(self) -> bool:
         """Reserve one wrong-password login of the configured user if the cap allows it."""

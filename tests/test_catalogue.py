@@ -95,3 +95,12 @@ def test_public_surface__sorted_and_as_documented() -> None:
         "load_contract",
         "load_settings",
     ]
+
+
+def test_every_should_names_why_it_is_not_a_must() -> None:
+    # Levels follow the sources: a SHOULD only where a source says SHOULD (or MAY) or
+    # the sources disagree, and the requirement says which; a MUST needs no such note.
+    for contract in (load_contract(), contract_for(RFC6749)):
+        for requirement in contract.requirements:
+            softened = {"SHOULD", "MAY"} & set(requirement.level_by_edition.values())
+            assert bool(softened) == bool(requirement.should_because), requirement.id

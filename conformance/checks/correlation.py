@@ -154,6 +154,20 @@ def ensure_transaction_id_name_case_insensitive(
     exchanges: Sequence[Exchange], ctx: CheckContext
 ) -> None:
     """transactionId is accepted whatever the case of the header name."""
+    ensure_respelled_accepted(exchanges, ctx, ("transactionId",))
+
+
+@check("HEADER-NAME-CASE", uses=("header_name_case", "cc_success"))
+def ensure_header_names_case_insensitive(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
+    """institutionId, Authorization and Content-Type are read whatever the case of their names."""
+    ensure_respelled_accepted(exchanges, ctx, ("institutionId", "Authorization", "Content-Type"))
+
+
+def ensure_respelled_accepted(
+    exchanges: Sequence[Exchange], ctx: CheckContext, names: Sequence[str]
+) -> None:
+    """Each request of the scenarios but `cc_success` (the canonical spelling) spells one
+    of `names` another way (D24); each gets a token when the canonical one did."""
     variants = [e for e in exchanges if e.scenario != "cc_success"]
     canonical = [e for e in exchanges if e.scenario == "cc_success"]
     if canonical and not any(e.issued_token() for e in canonical):
@@ -162,12 +176,15 @@ def ensure_transaction_id_name_case_insensitive(
             "the same request with the header spelled transactionId got no token either "
             "(see CC-SUCCESS): no verdict on the case of its name"
         )
+    lowered = {name.lower(): name for name in names}
     for exchange in require_any(variants, "the scenario sent no request"):
         if not exchange.issued_token():
-            spelled = [n for n, _ in exchange.request.headers if n.lower() == "transactionid"]
+            spelled = [n for n, _ in exchange.request.headers if n.lower() in lowered]
+            odd = next((n for n in spelled if n not in names), spelled[0] if spelled else "?")
             raise ctx.fail(
-                "A valid request was refused because of the transactionId header name's case.",
-                f"HTTP 200 with a token for a header spelled {spelled[0] if spelled else '?'}",
+                f"A valid request was refused because of the {lowered.get(odd.lower(), odd)} "
+                "header name's case.",
+                f"HTTP 200 with a token for a header spelled {odd}",
                 outcome(exchange),
                 exchange=exchange,
             )

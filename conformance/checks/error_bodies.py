@@ -202,6 +202,7 @@ def ensure_error_status(exchanges: Sequence[Exchange], ctx: CheckContext) -> Non
 
 
 @check("NO-5XX", uses=ALL)
+@check("RFC-NO-5XX", uses=ALL)
 def ensure_no_server_errors(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """No request the suite sends gets a 5xx."""
     for exchange in require_any([e for e in exchanges if e.response], "no response to inspect"):

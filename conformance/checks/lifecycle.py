@@ -82,15 +82,35 @@ def ensure_code_single_use_under_concurrency(
     exchanges: Sequence[Exchange], ctx: CheckContext
 ) -> None:
     """Of several simultaneous exchanges of one authorization code, at most one gets tokens."""
+    _at_most_one_token(exchanges, ctx, "exchanges of one authorization code")
+
+
+@check("REFRESH-CONCURRENT-SINGLE-USE", uses=("refresh_burst", "refresh_rotation"))
+def ensure_refresh_single_use_under_concurrency(
+    exchanges: Sequence[Exchange], ctx: CheckContext
+) -> None:
+    """Where refresh tokens rotate, of several simultaneous uses of one, at most one gets tokens."""
+    burst = [e for e in exchanges if e.scenario == "refresh_burst" and e.label.startswith("burst")]
+    if not burst:
+        raise Skipped("the password login issued no refresh token to use")
+    reuse = labelled(exchanges, "reuse", "no refresh token was rotated out (see REFRESH-ROTATES)")
+    if reuse[0].response is None or reuse[0].issued_token():
+        raise Skipped(
+            "a rotated-out refresh token was not refused one request after another (see "
+            "REFRESH-REUSE): there is no single use for simultaneous uses to break"
+        )
+    _at_most_one_token(burst, ctx, "uses of one refresh token")
+
+
+def _at_most_one_token(exchanges: Sequence[Exchange], ctx: CheckContext, what: str) -> None:
     answered = [e for e in exchanges if e.response is not None]
     issued = [e for e in answered if e.issued_token()]
     if not answered:
-        raise Skipped("no exchange of the burst got an answer")
+        raise Skipped("no request of the burst got an answer")
     if len(issued) > 1:
         raise ctx.fail(
-            f"{len(issued)} of {len(answered)} simultaneous exchanges of one authorization "
-            "code got tokens.",
-            "at most one exchange with a token",
+            f"{len(issued)} of {len(answered)} simultaneous {what} got tokens.",
+            "at most one with a token",
             f"{len(issued)} with a token",
             exchange=issued[1],
         )

@@ -166,6 +166,7 @@ REFUSALS: dict[str, Refusal] = {
     "PASSWORD-WRONG": Refusal(("password_wrong",)),
     "PASSWORD-UNKNOWN-USER": Refusal(("password_unknown_user",)),
     "PASSWORD-USERNAME-WHOLE": Refusal(("password_username_case",)),
+    "PASSWORD-WHOLE": Refusal(("password_near_miss",)),
     "CLIENT-GRANT-FORBIDDEN": Refusal(("restricted_password",)),
     "CODE-FIELD-REQUIRED": Refusal(("code_missing",)),
     "CODE-INVALID": Refusal(("code_invalid",)),

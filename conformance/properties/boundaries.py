@@ -37,6 +37,7 @@ from conformance.exchange import Exchange
 from conformance.properties.recording import Recorder, seed_for
 from conformance.properties.strategies import CONTROLS
 from conformance.scenarios import CC, PW, cc_form, scenario
+from conformance.scenarios.base import BOTH
 
 if TYPE_CHECKING:
     from conformance.run import RunContext
@@ -178,7 +179,7 @@ def _not_utf8(escapes: str) -> bool:
     return False
 
 
-@scenario("prop_bodies", phase="property")
+@scenario("prop_bodies", phase="property", contracts=BOTH)
 def prop_bodies(ctx: RunContext) -> list[Exchange]:
     """Bodies of the kinds that broke implementations: user fields outside ASCII, bad
     %-escapes, bytes that are not UTF-8, repeated parameters, large bodies. One of each

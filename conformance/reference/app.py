@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import spelling
 from .accounts import Accounts, default_accounts
 from .context import AUTHORIZE_PATH, REVOKE_PATH, TOKEN_PATH, ReferenceContext
 from .endpoints import Endpoints
@@ -68,6 +69,9 @@ def create_app(
         store=TokenStore(lifetimes, clock),
     )
     middleware = [Middleware(ResponseHeadersMiddleware, ctx=ctx)]
+    exact = spelling.exact_names(ctx.faults)
+    if exact:  # outermost: nothing of the app sees the headers dropped
+        middleware.insert(0, Middleware(spelling.ExactNamesMiddleware, canonical=exact))
     if limits:  # inside the headers' middleware: its answers carry transactionId too
         middleware.append(Middleware(LimitsMiddleware, ctx=ctx, limits=limits, clock=clock))
     app = Starlette(

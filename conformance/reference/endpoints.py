@@ -33,7 +33,7 @@ from .grants import (
 from .headers import check_institution, check_printable_headers, check_transaction_id
 from .store import Outcome
 
-CODE_RACE_WINDOW = 0.05  # seconds between the check and the spend, under `code-race`
+RACE_WINDOW = 0.05  # seconds between the check and the spend, under `code-race`, `refresh-race`
 
 _NO_FAULTS: frozenset[str] = frozenset()
 
@@ -68,19 +68,25 @@ class Endpoints:
             if ctx.has_fault("grant-forbidden-401"):  # D26: reads as failed authentication
                 raise ApiError(Problem.INVALID_CLIENT)
             raise ApiError(Problem.GRANT_NOT_ALLOWED, "the client may not use this grant")
-        checked_earlier = False
-        if grant == "authorization_code" and ctx.has_fault("code-race"):
-            # The bug under test (D30): the code is checked, then spent a moment later, so
-            # exchanges arriving together all find it unspent; one after another, the
-            # second is refused.
-            found, _ = ctx.store.redeem_code(
-                params.get("code", ""), client.client_id, consume=False
-            )
-            if found is Outcome.OK:
-                await asyncio.sleep(CODE_RACE_WINDOW)
-                checked_earlier = True
+        checked_earlier = await self._checked_earlier(grant, params, client.client_id)
         body = run_grant(grant, GrantRequest(ctx, client, params, checked_earlier))
         return self._token_response(body, client)
+
+    async def _checked_earlier(self, grant: str, params: Params, client_id: str) -> bool:
+        """Under `code-race` or `refresh-race` (D30): the code or refresh token is checked,
+        then spent a moment later, so requests arriving together all find it unspent; one
+        after another, the second is refused. True when it was found unspent."""
+        store = self.ctx.store
+        if grant == "authorization_code" and self.ctx.has_fault("code-race"):
+            found, _ = store.redeem_code(params.get("code", ""), client_id, consume=False)
+        elif grant == "refresh_token" and self.ctx.has_fault("refresh-race"):
+            found = store.check_refresh(params.get("refresh_token", ""), client_id)
+        else:
+            return False
+        if found is not Outcome.OK:
+            return False
+        await asyncio.sleep(RACE_WINDOW)
+        return True
 
     async def revoke(self, request: Request) -> Response:
         """`DELETE` (or `POST`) `/oauth2/v1/revoke`: revoke a token of this client."""

@@ -231,6 +231,7 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "password-not-checked",
         "PASSWORD-WRONG",
         "A known user with a wrong password gets tokens.",
+        also=("PASSWORD-WHOLE",),  # a password never checked is never compared whole
         rfc6749="RFC-PASSWORD-WRONG",
     ),
     Fault(
@@ -243,6 +244,23 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "username-case-insensitive",
         "PASSWORD-USERNAME-WHOLE",
         "User names are looked up without their letter case.",
+    ),
+    Fault(
+        "password-prefix-compare",
+        "PASSWORD-WHOLE",
+        "The user's password is compared over the length presented: a truncated password logs in.",
+    ),
+    Fault(
+        "txid-name-case-sensitive",
+        "TXID-HEADER-CASE",
+        "The transactionId header is looked up by its exact spelling: transactionid or "
+        "TRANSACTIONID is not seen at all.",
+    ),
+    Fault(
+        "header-name-case-sensitive",
+        "HEADER-NAME-CASE",
+        "institutionId, Authorization and Content-Type are looked up by their exact "
+        "spelling: spelled in another case, they are not seen at all.",
     ),
     Fault(
         "refresh-not-rotated",
@@ -278,6 +296,12 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "CODE-CONCURRENT-SINGLE-USE",
         "A code is checked, then spent 50 ms later: exchanged twice in a row it is refused "
         "the second time, but exchanges arriving together all get tokens.",
+    ),
+    Fault(
+        "refresh-race",
+        "REFRESH-CONCURRENT-SINGLE-USE",
+        "A refresh token is checked, then rotated out 50 ms later: used twice in a row it "
+        "is refused the second time, but uses arriving together all get tokens.",
     ),
     Fault(
         "code-reusable",
@@ -356,6 +380,7 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "A form body with a malformed %-escape ('%', '%G1') or one that decodes to invalid "
         "UTF-8 ('%e9') gets 500 CMN_90000 instead of 400: a hand-written decoder fails.",
         generated_input=True,
+        rfc6749="RFC-NO-5XX",
     ),
     Fault(
         "large-body-500",
@@ -363,6 +388,7 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "A body larger than 64 KiB gets 500 CMN_90000 instead of 400: it overflows the "
         "buffer it is read into.",
         generated_input=True,
+        rfc6749="RFC-NO-5XX",
     ),
 )
 

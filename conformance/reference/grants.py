@@ -59,8 +59,9 @@ class GrantRequest:
     ctx: ReferenceContext
     client: Client
     params: Params
-    # `code-race`: the code was found unspent a moment ago, and that is trusted now.
-    code_checked_earlier: bool = False
+    # `code-race`, `refresh-race`: the code or refresh token was found unspent a moment
+    # ago, and that is trusted now.
+    checked_earlier: bool = False
 
     def fault(self, name: str) -> bool:
         """Whether the app runs with this fault."""
@@ -274,7 +275,11 @@ def authenticate_user(
         return User(username, "", client.institution_id)
     if user is None:
         raise ApiError(Problem.INVALID_USER_CREDENTIALS)
-    if not _same(password, user.password) and "password-not-checked" not in faults:
+    matches = _same(password, user.password)
+    if "password-prefix-compare" in faults:
+        # The bug under test (D28): the password compared over the length presented.
+        matches = user.password.startswith(password)
+    if not matches and "password-not-checked" not in faults:
         _count_failed_login(user, failed_logins)
         raise ApiError(Problem.INVALID_USER_CREDENTIALS)
     return user
@@ -355,7 +360,7 @@ def _authorization_code(request: GrantRequest) -> TokenBody:
             client_id,
             consume=consume,
             bind_to_client=not request.fault("code-not-client-bound"),
-            spent_ok=request.code_checked_earlier,
+            spent_ok=request.checked_earlier,
         )
         if outcome is Outcome.UNKNOWN and request.fault("invalid-code-accepted"):
             grant = client_grant
@@ -406,6 +411,7 @@ def _refresh_token(request: GrantRequest) -> TokenBody:
         bind_to_client=bind,
         rotate=not request.fault("refresh-not-rotated"),
         keep_old=request.fault("rotated-refresh-still-valid"),
+        spent_ok=request.checked_earlier,
     )
     if outcome is Outcome.UNKNOWN and request.fault("unknown-refresh-accepted"):
         issued = store.issue(client_id, None, refresh=True, scope=client.scopes)

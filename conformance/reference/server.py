@@ -16,6 +16,7 @@ from typing import Self
 import uvicorn
 from starlette.applications import Starlette
 
+from . import spelling
 from .accounts import Accounts, default_accounts
 from .app import create_app
 from .errors import Edition, check_edition
@@ -28,7 +29,9 @@ _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
 
 
-def _config(app: Starlette, port: int, log_level: str = "error") -> uvicorn.Config:
+def _config(
+    app: Starlette, port: int, log_level: str = "error", faults: frozenset[str] = frozenset()
+) -> uvicorn.Config:
     # No access log: request lines are noise here, and a log line is one more place
     # a token could end up. h11 and plain asyncio keep behaviour the same everywhere.
     # In the background (embedded runs, tests) malformed requests are the suite's own
@@ -39,7 +42,7 @@ def _config(app: Starlette, port: int, log_level: str = "error") -> uvicorn.Conf
         port=port,
         access_log=False,
         log_level=log_level,
-        http="h11",
+        http=spelling.SpellingProtocol if spelling.exact_names(faults) else "h11",
         loop="asyncio",
         ws="none",
         lifespan="off",
@@ -85,7 +88,7 @@ class ReferenceServer(Listening):
         """Start serving and wait (at most ~10 s) until connections are accepted."""
         if self._thread is not None:
             raise RuntimeError("the reference server is already running")
-        server = uvicorn.Server(_config(self.app, self._requested_port))
+        server = uvicorn.Server(_config(self.app, self._requested_port, faults=self.faults))
         thread = threading.Thread(
             target=self._run, args=(server,), name="reference-server", daemon=True
         )
@@ -147,4 +150,5 @@ def serve_forever(
 ) -> None:
     """Serve the reference target in the foreground until interrupted (Ctrl-C)."""
     app = create_app(accounts or default_accounts(), edition, faults, limits=limits)
-    uvicorn.Server(_config(app, port, log_level="warning")).run()
+    chosen: frozenset[str] = app.state.reference.faults
+    uvicorn.Server(_config(app, port, log_level="warning", faults=chosen)).run()

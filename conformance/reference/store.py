@@ -189,15 +189,19 @@ class TokenStore:
         bind_to_client: bool = True,
         rotate: bool = True,
         keep_old: bool = False,
+        spent_ok: bool = False,
     ) -> tuple[Outcome, IssuedTokens | None]:
         """Exchange a refresh token for new tokens in the same session (D14).
 
         By default the presented token is rotated out: a new refresh token replaces
         it and it is refused from now on. `rotate=False` hands the same refresh token
         back; `keep_old=True` issues a new one but leaves the old one valid.
+        `spent_ok=True` takes a rotated-out token as valid (the `refresh-race` fault).
         """
         with self._lock:
             outcome = self._refresh_outcome(token, client_id, bind_to_client)
+            if outcome is Outcome.USED and spent_ok:
+                outcome = Outcome.OK
             if outcome is not Outcome.OK:
                 return outcome, None
             old = self._refresh[token]

@@ -100,6 +100,15 @@ def random_value(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
+def near_misses(value: str) -> dict[str, str]:
+    """Spellings of a credential that are not it, by label: what a comparison over the
+    presented length, or one that ignores case, would let through (D28)."""
+    variants = {"empty": "", "truncated": value[:-1], "extended": value + "x"}
+    if value.swapcase() != value:
+        variants["case-changed"] = value.swapcase()
+    return {label: v for label, v in variants.items() if v != value}
+
+
 def with_scope(ctx: RunContext, form: dict[str, str], scope: str | None = None) -> dict[str, str]:
     """`form` with RFC 6749 3.3's `scope` (default: the scope setting, which some servers
     require) when the run judges RFC 6749 and there is one. The platform's contract has

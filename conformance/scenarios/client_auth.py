@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 from conformance.contract import RFC6749
 from conformance.exchange import Exchange
-from conformance.scenarios.base import BOTH, cc_form, expecting, random_value, scenario
+from conformance.scenarios.base import (
+    BOTH,
+    cc_form,
+    expecting,
+    near_misses,
+    random_value,
+    scenario,
+)
 from conformance.settings import Client
 from conformance.vocabulary import CC
 
@@ -60,21 +67,12 @@ def auth_wrong_secret(ctx: RunContext) -> list[Exchange]:
     return [_refused_client(ctx, "auth_wrong_secret", "wrong-secret", wrong, "AUTH-WRONG-SECRET")]
 
 
-def _near_misses(value: str) -> dict[str, str]:
-    """Spellings of `value` that are not `value`: what a comparison over the presented
-    length, or one that ignores case, would let through (D28)."""
-    variants = {"empty": "", "truncated": value[:-1], "extended": value + "x"}
-    if value.swapcase() != value:
-        variants["case-changed"] = value.swapcase()
-    return {label: v for label, v in variants.items() if v != value}
-
-
 @scenario("auth_near_miss_credentials")
 def auth_near_miss_credentials(ctx: RunContext) -> list[Exchange]:
     """The configured client's id and secret, each spelled almost right."""
     client_id, secret = ctx.settings.client_id or "", ctx.settings.client_secret or ""
-    near = {f"secret-{k}": Client(client_id, v) for k, v in _near_misses(secret).items()}
-    near |= {f"id-{k}": Client(v, secret) for k, v in _near_misses(client_id).items()}
+    near = {f"secret-{k}": Client(client_id, v) for k, v in near_misses(secret).items()}
+    near |= {f"id-{k}": Client(v, secret) for k, v in near_misses(client_id).items()}
     name = "auth_near_miss_credentials"
     return [
         _refused_client(ctx, name, label, auth, "AUTH-CREDENTIALS-WHOLE")

@@ -20,7 +20,7 @@ from conformance.scenarios.base import (
     refresh_token_of,
     scenario,
 )
-from conformance.vocabulary import CC, CODE, EXTRA_SCOPE, PW
+from conformance.vocabulary import CC, CODE, EXTRA_SCOPE, PW, RT
 
 if TYPE_CHECKING:
     from conformance.run import RunContext
@@ -45,24 +45,37 @@ def code_flow(ctx: RunContext) -> list[Exchange]:
     return [first, ctx.send("code_flow", "reuse", form=form, grant=CODE)]
 
 
-CODE_BURST = 5  # simultaneous exchanges of one code
+BURST = 5  # simultaneous uses of one code or one refresh token (D30)
+
+
+def _together(ctx: RunContext, name: str, form: dict[str, str], grant: str) -> list[Exchange]:
+    """`BURST` requests of one form released together, labelled burst-0.. (D30). Paced
+    one by one, they would be a sequence, which CODE-REUSE and REFRESH-REUSE judge
+    already: the rate limit lets them go as one, once it allows that many at once."""
+    together = threading.Barrier(BURST)
+    with ctx.sender.burst(BURST) as burst:
+
+        def one(i: int) -> Exchange:
+            together.wait(timeout=ctx.settings.timeout)
+            return ctx.send(name, f"burst-{i}", form=form, grant=grant, burst=burst)
+
+        with ThreadPoolExecutor(BURST, f"conformance-{name}") as pool:
+            return list(pool.map(one, range(BURST)))
 
 
 @scenario("code_burst", needs="auth_code")
 def code_burst(ctx: RunContext) -> list[Exchange]:
     """One code, exchanged by several requests released together (D30)."""
-    form = code_form(ctx, ctx.fetch_auth_code())
-    together = threading.Barrier(CODE_BURST)
-    # Paced one by one, the burst would be a sequence, which CODE-REUSE judges already:
-    # the rate limit lets it go as one, once it allows that many at once.
-    with ctx.sender.burst(CODE_BURST) as burst:
+    return _together(ctx, "code_burst", code_form(ctx, ctx.fetch_auth_code()), CODE)
 
-        def exchange(i: int) -> Exchange:
-            together.wait(timeout=ctx.settings.timeout)
-            return ctx.send("code_burst", f"burst-{i}", form=form, grant=CODE, burst=burst)
 
-        with ThreadPoolExecutor(CODE_BURST, "conformance-code-burst") as pool:
-            return list(pool.map(exchange, range(CODE_BURST)))
+@scenario("refresh_burst", needs="user")
+def refresh_burst(ctx: RunContext) -> list[Exchange]:
+    """One refresh token, used by several requests released together (D30)."""
+    setup, token = login(ctx, "refresh_burst")
+    if token is None:
+        return [setup]
+    return [setup, *_together(ctx, "refresh_burst", {"grant_type": RT, "refresh_token": token}, RT)]
 
 
 @scenario("code_foreign", needs="auth_code")

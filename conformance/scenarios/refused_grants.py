@@ -11,6 +11,7 @@ from conformance.scenarios.base import (
     BOTH,
     USER_UNDER_RFC6749,
     expecting,
+    near_misses,
     password_form,
     random_value,
     scenario,
@@ -56,6 +57,20 @@ def password_wrong(ctx: RunContext) -> list[Exchange]:
     form = {**password_form(ctx), "password": random_value("Wrong-Passw0rd")}
     expects = expecting(ctx, "PASSWORD-WRONG-401")
     return [ctx.send("password_wrong", "wrong-password", form=form, grant=PW, expects=expects)]
+
+
+@scenario("password_near_miss")
+def password_near_miss(ctx: RunContext) -> list[Exchange]:
+    """The configured password truncated, case-changed, extended and emptied (D28). Each
+    is a failed login of the configured user: all are reserved against the cap, or none
+    is sent."""
+    form = password_form(ctx)
+    variants = near_misses(form["password"])
+    ctx.take_wrong_password_attempt("password_near_miss", len(variants))
+    return [
+        ctx.send("password_near_miss", label, form={**form, "password": value}, grant=PW)
+        for label, value in variants.items()
+    ]
 
 
 @scenario("password_unknown_user")

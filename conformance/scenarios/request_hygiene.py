@@ -1,5 +1,6 @@
 """The request itself: grant_type missing or unknown, a body that is not a form, a method
-other than POST, a repeated or unrecognized parameter, a scope no server grants.
+other than POST, a repeated or unrecognized parameter, a scope no server grants, header
+names spelled in another case.
 
 Where the two contracts judge the same rule with different requests, the scenario reads
 the run's family and sends its contract's; the labels say which request is which.
@@ -20,6 +21,7 @@ from conformance.scenarios.base import (
     scenario,
     with_scope,
 )
+from conformance.sender import FORM, new_transaction_id
 from conformance.vocabulary import CC, PW, UNKNOWN_SCOPE
 
 if TYPE_CHECKING:
@@ -146,3 +148,34 @@ def scopes_unknown(ctx: RunContext) -> list[Exchange]:
         ctx.send("scopes_unknown", label, form=form, grant=grant, expects=expects)
         for label, form, grant in asked
     ]
+
+
+@scenario("header_name_case")
+def header_name_case(ctx: RunContext) -> list[Exchange]:
+    """The client_credentials request of `cc_success` with one header name, institutionId,
+    Authorization or Content-Type, spelled in lower and then in upper case (D24)."""
+    sent = []
+    names = ("institutionId", "Authorization", "Content-Type")
+    for name in names if ctx.settings.institution_id else names[1:]:
+        for spelling in (name.lower(), name.upper()):
+            headers = ctx.sender.build_headers(
+                auth=ctx.settings.client(),
+                transaction_id=new_transaction_id(),
+                institution=ctx.settings.institution_id,
+                content_type=FORM,
+            )
+            respelled = [(spelling if n == name else n, v) for n, v in headers]
+            sent.append(
+                ctx.send(
+                    "header_name_case",
+                    spelling,
+                    form=cc_form(ctx),
+                    grant=CC,
+                    auth=None,
+                    transaction_id=None,
+                    institution=None,
+                    content_type=None,
+                    extra_headers=respelled,
+                )  # fmt: skip
+            )
+    return sent

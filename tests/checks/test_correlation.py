@@ -404,3 +404,65 @@ def test_txid_header_case__200_without_token_fails(record: Record, fails: Fails)
 @pytest.mark.verdict("skips")
 def test_txid_header_case__no_request_skips(skips: Skips) -> None:
     skips("TXID-HEADER-CASE", [])
+
+
+# --- HEADER-NAME-CASE ---------------------------------------------------------------------
+
+
+def _respelled(record: Record, spelling: str, status: int = 200) -> Exchange:
+    """The scenario's request: one header name (`spelling`) in another case."""
+    canonical = {"institutionid": "institutionId", "authorization": "Authorization"}
+    name = canonical.get(spelling.lower(), "Content-Type")
+    headers = record.sender.build_headers(
+        auth=record.sender.settings.client(),
+        transaction_id=str(uuid.uuid4()),
+        institution="00016",
+        content_type="application/x-www-form-urlencoded",
+    )
+    return record(
+        status,
+        scenario="header_name_case",
+        label=spelling,
+        auth=None,
+        transaction_id=None,
+        institution=None,
+        content_type=None,
+        extra_headers=[(spelling if n == name else n, v) for n, v in headers],
+    )
+
+
+SPELLINGS = ("institutionid", "INSTITUTIONID", "authorization", "AUTHORIZATION", "content-type")
+
+
+@pytest.mark.requirement("HEADER-NAME-CASE")
+@pytest.mark.verdict("passes")
+def test_header_name_case__token_for_every_spelling_passes(
+    record: Record, run_check: Judge
+) -> None:
+    exchanges = [_respelled(record, spelling) for spelling in SPELLINGS]
+    names = {n for e in exchanges for n, _ in e.request.headers}
+    assert set(SPELLINGS) <= names
+    run_check("HEADER-NAME-CASE", [record(200, scenario="cc_success"), *exchanges])
+
+
+@pytest.mark.requirement("HEADER-NAME-CASE")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("spelling", ["INSTITUTIONID", "authorization", "CONTENT-TYPE"])
+@pytest.mark.parametrize("status", [400, 401])
+def test_header_name_case__refused_spelling_fails_naming_it(
+    record: Record, fails: Fails, spelling: str, status: int
+) -> None:
+    canonical = record(200, scenario="cc_success")
+    refused = _respelled(record, spelling, status)
+    failure = fails("HEADER-NAME-CASE", [canonical, _respelled(record, "institutionid"), refused])
+    assert failure.exchange is refused
+    assert spelling in failure.expected
+    assert f"HTTP {status}" in failure.received
+
+
+@pytest.mark.requirement("HEADER-NAME-CASE")
+@pytest.mark.verdict("skips")
+def test_header_name_case__refused_however_spelled_skips(record: Record, skips: Skips) -> None:
+    canonical = record(403, scenario="cc_success")
+    skips("HEADER-NAME-CASE", [canonical, _respelled(record, "AUTHORIZATION", 403)])
+    skips("HEADER-NAME-CASE", [])

@@ -260,3 +260,65 @@ def test_code_burst__two_tokens_for_one_code_fails(record: Record, fails: Fails)
 def test_code_burst__nothing_answered_skips(record: Record, skips: Skips) -> None:
     skips("CODE-CONCURRENT-SINGLE-USE", [])
     skips("CODE-CONCURRENT-SINGLE-USE", [record(raises=httpx.ConnectError, scenario="code_burst")])
+
+
+# --- REFRESH-CONCURRENT-SINGLE-USE (D30) --------------------------------------------------
+
+
+def _refresh_burst(record: Record, statuses: list[int], reuse: int | None = 400) -> list[Exchange]:
+    """A refused (or, with `reuse` 200, accepted) sequential reuse, then the burst."""
+    form = {"grant_type": "refresh_token", "refresh_token": "one-refresh-token"}
+    sequence = (
+        []
+        if reuse is None
+        else [
+            record(
+                reuse, scenario="refresh_rotation", label="reuse", grant="refresh_token", form=form
+            )
+        ]
+    )
+    return sequence + [
+        record(
+            status, scenario="refresh_burst", label=f"burst-{i}", grant="refresh_token", form=form
+        )
+        for i, status in enumerate(statuses)
+    ]
+
+
+@pytest.mark.requirement("REFRESH-CONCURRENT-SINGLE-USE")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    "statuses", [[200, 400, 400, 400, 400], [400, 400, 400, 400, 400]], ids=["one", "none"]
+)
+def test_refresh_burst__at_most_one_token_passes(
+    record: Record, run_check: Judge, statuses: list[int]
+) -> None:
+    run_check("REFRESH-CONCURRENT-SINGLE-USE", _refresh_burst(record, statuses))
+
+
+@pytest.mark.requirement("REFRESH-CONCURRENT-SINGLE-USE")
+@pytest.mark.verdict("fails")
+def test_refresh_burst__two_tokens_for_one_refresh_token_fails(
+    record: Record, fails: Fails
+) -> None:
+    exchanges = _refresh_burst(record, [400, 200, 200, 200, 400])
+    failure = fails("REFRESH-CONCURRENT-SINGLE-USE", exchanges)
+    assert failure.received == "3 with a token"
+    assert failure.exchange is exchanges[3]
+
+
+@pytest.mark.requirement("REFRESH-CONCURRENT-SINGLE-USE")
+@pytest.mark.verdict("skips")
+@pytest.mark.parametrize("reuse", [200, None], ids=["reuse-accepted", "never-rotated"])
+def test_refresh_burst__without_sequential_single_use_skips(
+    record: Record, skips: Skips, reuse: int | None
+) -> None:
+    # Reuse one after another not refused (REFRESH-REUSE's) or never tried: nothing to race.
+    skipped = skips("REFRESH-CONCURRENT-SINGLE-USE", _refresh_burst(record, [200, 200], reuse))
+    assert "rotated" in str(skipped)
+
+
+@pytest.mark.requirement("REFRESH-CONCURRENT-SINGLE-USE")
+@pytest.mark.verdict("skips")
+def test_refresh_burst__no_burst_skips(record: Record, skips: Skips) -> None:
+    skips("REFRESH-CONCURRENT-SINGLE-USE", _refresh_burst(record, []))

@@ -191,6 +191,14 @@ ANY: dict[str, Refusal] = {
         ((401, "CMN_90015"),),
         fixed=False,
     ),
+    "PASSWORD-WHOLE": Refusal(
+        "password_near_miss",
+        "truncated",
+        PW,
+        _form(**{**PASSWORD_FORM, "password": "Reference-Passw0rd"}),
+        ((401, "CMN_90015"),),
+        fixed=False,
+    ),
     "PASSWORD-USERNAME-WHOLE": Refusal(
         "password_username_case",
         "case-changed",

@@ -351,7 +351,7 @@ def _used_by(requirement_id: str, run: Mapping[str, Answer]) -> list[Step]:
 
 
 def test_rfc6749__the_tables_cover_every_rfc_check_and_scenario() -> None:
-    assert len(RFC_CHECKS) == 34
+    assert len(RFC_CHECKS) == 35
     scenarios = {r.scenario for r in REQUESTS.values()}
     used = {name for rid in RFC_CHECKS for name in CHECKS[rid].uses if CHECKS[rid].uses != ALL}
     assert used <= scenarios
@@ -1764,3 +1764,32 @@ def test_body_form__415_or_400_with_an_error_passes(
 def test_body_form__anything_else_fails(record: Record, fails: Fails, answer: Answer) -> None:
     failure = fails("RFC-BODY-FORM", play(record, [("json-body", answer)]))
     assert failure.title == "A JSON body was not refused."
+
+
+# --- RFC-NO-5XX (D20, D31 under RFC 6749) ---------------------------------------------------
+
+
+@pytest.mark.requirement("RFC-NO-5XX")
+@pytest.mark.verdict("passes")
+def test_no_5xx__4xx_answers_to_malformed_requests_pass(record: Record, run_check: Judge) -> None:
+    run_check("RFC-NO-5XX", _after_a_token(record, "two-auth", refused(400, "invalid_request")))
+
+
+@pytest.mark.requirement("RFC-NO-5XX")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "answer",
+    [refused(500, "server_error"), raw(502, b"Bad Gateway", "text/plain"), raw(500, b"")],
+    ids=["500-server_error", "502-text", "500-empty"],
+)
+def test_no_5xx__a_server_error_fails(record: Record, fails: Fails, answer: Answer) -> None:
+    exchanges = _after_a_token(record, "two-auth", answer)
+    failure = fails("RFC-NO-5XX", exchanges)
+    assert failure.exchange is exchanges[-1]
+    assert failure.title == "The target failed with a server error."
+
+
+@pytest.mark.requirement("RFC-NO-5XX")
+@pytest.mark.verdict("skips")
+def test_no_5xx__nothing_answered_skips(skips: Skips) -> None:
+    skips("RFC-NO-5XX", [])

@@ -369,6 +369,11 @@ EXPECTED: dict[str, Expected] = {
         "Every 5.2 error comes with 400, invalid_client with 401, and every failed client "
         "authentication (malformed Basic headers included) is an invalid_client 401."
     ),
+    "RFC-NO-5XX": _ok(
+        "No request got a 5xx. With the property phase on as well (seed 7), the D31 bodies "
+        "(non-ASCII and control characters in a user name, bad %-escapes, bytes that are not "
+        "UTF-8, repeated parameters, 1 MiB) got no 5xx either."
+    ),
     "RFC-INVALID-CLIENT": _ok(
         "No Authorization, a wrong secret, an unknown client and each header without usable "
         "credentials (Bearer, Basic not base64, Basic without ':', a bare 'Basic') get 401 "

@@ -94,6 +94,14 @@ def _code_burst(api: Api) -> tuple[int, int]:
     return sum(a.status_code == 200 for a in answers), api.exchange(code).status_code
 
 
+def _refresh_burst(api: Api) -> tuple[int, int]:
+    """(tokens from five simultaneous uses of one refresh token, status of a later reuse)."""
+    token = api.password_tokens()["refresh_token"]
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: api.refresh(token), range(5)))
+    return sum(a.status_code == 200 for a in answers), api.refresh(token).status_code
+
+
 PROBES: dict[str, Probe] = {
     "txid-missing-on-errors": lambda api: "transactionid" in _cc(api, client=None).headers,
     "txid-missing-on-wrong-method": lambda api: (
@@ -151,6 +159,17 @@ PROBES: dict[str, Probe] = {
     "txid-reflected": lambda api: _cc(api, txid="<b>x</b>").headers.get("transactionId"),
     "password-not-checked": lambda api: _status(api.password_grant(user=(USER[0], "wrong"))),
     "unknown-user-accepted": lambda api: _status(api.password_grant(user=("nobody", "x"))),
+    "txid-name-case-sensitive": lambda api: _status(
+        api.token("client_credentials", txid=None, extra_headers=[("transactionid", new_txid())])
+    ),
+    "header-name-case-sensitive": lambda api: _status(
+        api.token(
+            "client_credentials", institution=None, extra_headers=[("INSTITUTIONID", "00016")]
+        )
+    ),
+    "password-prefix-compare": lambda api: _status(
+        api.password_grant(user=(USER[0], USER[1][:-1]))
+    ),
     "username-case-insensitive": lambda api: _status(
         api.password_grant(user=(USER[0].swapcase(), USER[1]))
     ),
@@ -166,6 +185,7 @@ PROBES: dict[str, Probe] = {
     "revoke-rejects": lambda api: _status(api.revoke(api.password_tokens()["refresh_token"])),
     "code-reusable": _code_reuse,
     "code-race": _code_burst,
+    "refresh-race": _refresh_burst,
     "code-not-client-bound": lambda api: _status(api.exchange(api.code(), client=SECOND)),
     "invalid-code-accepted": lambda api: _status(api.exchange("never-issued")),
     "grant-restrictions-ignored": lambda api: _status(api.password_grant(client=RESTRICTED)),
@@ -225,3 +245,28 @@ def test_fault__changes_what_its_probe_observes(
     assert PROBES[name](faulty) != PROBES[name](clean_api)
     # The rest still works: a plain token request is still answered as a token request.
     assert faulty.token("client_credentials").status_code in {200, 403}
+
+
+def _twice_in_a_row(api: Api, fault: str) -> list[int]:
+    """Statuses of two uses, one after the other, of one code or refresh token."""
+    if fault == "code-race":
+        code = api.code()
+        return [api.exchange(code).status_code for _ in range(2)]
+    token = api.password_tokens()["refresh_token"]
+    return [api.refresh(token).status_code for _ in range(2)]
+
+
+@pytest.mark.parametrize(
+    ("fault", "burst"), [("code-race", _code_burst), ("refresh-race", _refresh_burst)]
+)
+def test_race_fault__only_simultaneous_uses_get_more_than_one_token(
+    clean_api: Api, faulty_apis: dict[str, Api], fault: str, burst: Probe
+) -> None:
+    # D30 judges simultaneity: one after the other, the faulted server refuses the reuse
+    # as the clean one does; only requests arriving together all get tokens.
+    faulty = faulty_apis[fault]
+    first, second = _twice_in_a_row(faulty, fault)
+    assert first == 200 and second in (400, 401)
+    tokens, _ = burst(faulty)
+    assert tokens > 1
+    assert burst(clean_api)[0] == 1
