@@ -12,7 +12,8 @@ from conformance.errors import (  # noqa: E402
     Skipped,
     TargetUnreachable,
 )
-from conformance.settings import Settings, load_settings  # noqa: E402
+from conformance.settings import Settings  # noqa: E402
+from conformance.settings_load import load_settings  # noqa: E402
 
 __all__ = [
     "ConfigError",

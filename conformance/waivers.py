@@ -21,7 +21,7 @@ from typing import Any
 from conformance.contract import Contract
 from conformance.errors import ConfigError
 from conformance.results import Outcome
-from conformance.settings import read_toml
+from conformance.settings_load import read_toml
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ ARCHITECTURE = ROOT / "ARCHITECTURE.md"
 ALLOWED: dict[str, frozenset[str]] = {
     layer: frozenset(allowed)
     for layer, allowed in {
-        "__init__": {"contract", "errors", "settings"},
+        "__init__": {"contract", "errors", "settings", "settings_load"},
         "errors": set(),
         "contract": {"errors"},
         "settings": {"contract", "errors", "pacing"},
+        "settings_load": {"contract", "errors", "pacing", "settings"},
         "exchange": set(),
         "redact": {"exchange"},
         "concurrency": {"exchange"},
@@ -58,7 +59,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "sender",
         },
         "results": set(),
-        "waivers": {"contract", "errors", "results", "settings"},
+        "waivers": {"contract", "errors", "results", "settings", "settings_load"},
         "lockout": {"errors", "exchange", "preflight", "settings"},
         "recordings": {
             "contract",
@@ -101,6 +102,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "results",
             "run",
             "settings",
+            "settings_load",
             "waivers",
         },
         "suite_plugin": {"errors", "reports", "results", "run", "session"},

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from conformance.errors import ConfigError, Skipped
-from conformance.settings import Settings, load_settings, validate
+from conformance.settings import Settings
+from conformance.settings_load import load_settings, validate
 from tests.fixtures.targets import reference_context
 
 CREDENTIALS = {
@@ -163,8 +164,11 @@ def test_lockout_cap__wrong_password_attempts_stop_at_the_cap() -> None:
     wrong_skipped = outcomes["PASSWORD-WRONG:password"].outcome == "skipped"
     assert wrong_skipped == ("no-password" in labels)
     if wrong_skipped:
-        assert "wrong-password cap (1" in outcomes["PASSWORD-WRONG:password"].message
+        assert "the cap (1 per run" in outcomes["PASSWORD-WRONG:password"].message
     assert "no-username" in labels
+    # the four near-misses of the password are sent all together or not at all
+    whole = outcomes["PASSWORD-WHOLE:password"]
+    assert whole.outcome == "skipped" and "needs 4 wrong-password logins" in whole.message
 
 
 def test_lockout_cap__zero_sends_no_wrong_password() -> None:

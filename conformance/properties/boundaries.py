@@ -191,7 +191,10 @@ def prop_bodies(ctx: RunContext) -> list[Exchange]:
         rec.submit(case.label, body=case.body, grant=case.grant)
 
     rec.explore(
-        sent, ctx.settings.examples // BODY_SHARE, workers=rec.workers(),
-        explicit=[{"case": case} for case in bodies.fixed()], case=bodies.generated(),
-    )  # fmt: skip
+        sent,
+        ctx.settings.examples // BODY_SHARE,
+        workers=rec.workers(),
+        explicit=[{"case": case} for case in bodies.fixed()],
+        case=bodies.generated(),
+    )
     return rec.exchanges

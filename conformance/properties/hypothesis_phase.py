@@ -93,9 +93,14 @@ def prop_txid_echo(ctx: RunContext) -> list[Exchange]:
     tried = [{"txid": upper, "upper": True, "kind": kind} for kind in _ECHO_KINDS]
     kinds = st.sampled_from(tuple(_ECHO_KINDS))
     rec.explore(
-        echoed, ctx.settings.examples, explicit=tried, workers=rec.workers(),
-        txid=UUIDS, upper=st.booleans(), kind=kinds,
-    )  # fmt: skip
+        echoed,
+        ctx.settings.examples,
+        explicit=tried,
+        workers=rec.workers(),
+        txid=UUIDS,
+        upper=st.booleans(),
+        kind=kinds,
+    )
     return rec.exchanges
 
 
@@ -111,7 +116,8 @@ def prop_txid_concurrent(ctx: RunContext) -> list[Exchange]:
         nonlocal batches
         batches += 1
         taken = [rec.take(txid) for txid in batch]  # here, in the order drawn
-        with ThreadPoolExecutor(max_workers=len(taken)) as pool:
+        # Released together, whatever the rate limit: paced, they would not be concurrent.
+        with ctx.sender.burst(len(taken)) as burst, ThreadPoolExecutor(len(taken)) as pool:
             futures = [
                 pool.submit(
                     rec.exchange,
@@ -119,7 +125,8 @@ def prop_txid_concurrent(ctx: RunContext) -> list[Exchange]:
                     transaction_id=txid,
                     form=cc_form(ctx),
                     grant=CC,
-                )  # fmt: skip
+                    burst=burst,
+                )
                 for i, txid in enumerate(taken)
             ]
             # Recorded in the order sent, not answered, so a replay records the same list.
@@ -170,9 +177,12 @@ def prop_txid_invalid(ctx: RunContext) -> list[Exchange]:
     tried = [{"value": value} for value in (*INVALID_IDS, *lengths)]
     # Each request is judged on its own (TXID-FORMAT, TXID-NOT-REFLECTED): several fly.
     rec.explore(
-        invalid, ctx.settings.examples, explicit=tried, workers=rec.workers(),
+        invalid,
+        ctx.settings.examples,
+        explicit=tried,
+        workers=rec.workers(),
         value=invalid_transaction_ids(raw),
-    )  # fmt: skip
+    )
     return rec.exchanges
 
 
@@ -213,9 +223,12 @@ def prop_param_order(ctx: RunContext) -> list[Exchange]:
     # Every run, whatever the seed: grant_type twice, with different values.
     twice = FormShape(repeated=True, again=PW, password=False, extras=[], order=[0, 1, 2, 3, 4])
     rec.explore(
-        ordered, ctx.settings.examples, explicit=[{"shape": twice}], workers=rec.workers(),
+        ordered,
+        ctx.settings.examples,
+        explicit=[{"shape": twice}],
+        workers=rec.workers(),
         shape=form_shapes(),
-    )  # fmt: skip
+    )
     return rec.exchanges
 
 

@@ -176,6 +176,6 @@ def header_name_case(ctx: RunContext) -> list[Exchange]:
                     institution=None,
                     content_type=None,
                     extra_headers=respelled,
-                )  # fmt: skip
+                )
             )
     return sent

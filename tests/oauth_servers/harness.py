@@ -16,7 +16,7 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from conformance.run import RunContext
-from conformance.settings import load_settings
+from conformance.settings_load import load_settings
 
 
 @dataclass(frozen=True)
