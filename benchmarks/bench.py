@@ -40,7 +40,7 @@ from conformance.embedded import ReferenceCodeSource, role_settings
 from conformance.exchange import Exchange
 from conformance.reference import ReferenceServer, create_app, default_accounts
 from conformance.reference.process import ReferenceProcess
-from conformance.run import RunContext
+from conformance.run_context import RunContext
 from conformance.sender import basic_credentials
 from conformance.settings import Client, Settings
 

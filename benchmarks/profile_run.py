@@ -25,7 +25,7 @@ from conformance.embedded import ReferenceCodeSource, role_settings  # noqa: E40
 from conformance.exchange import Exchange  # noqa: E402
 from conformance.reference import default_accounts  # noqa: E402
 from conformance.reference.process import ReferenceProcess  # noqa: E402
-from conformance.run import RunContext  # noqa: E402
+from conformance.run_context import RunContext  # noqa: E402
 from conformance.scenarios import SCENARIOS  # noqa: E402
 from conformance.settings import Settings  # noqa: E402
 

@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from conformance.runner import execute
+    from conformance.run_command import execute
     from conformance.tuning import freeze_at_exit
 
     freeze_at_exit()

@@ -21,7 +21,7 @@ from conformance.results import Outcome
 from conformance.waivers import apply_waivers
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 EVIDENCE_LIMIT = 5
 

@@ -52,7 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     # Only a conformance run pays for the engine; see the module docstring.
     from conformance.results import EXIT_COULD_NOT_RUN
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
     from conformance.session import PYTEST_FLAGS, describe, load_run_settings
     from conformance.suite_plugin import SuitePlugin
 

@@ -24,7 +24,7 @@ from conformance.tuning import private_hypothesis_home
 from conformance.vocabulary import PLATFORM
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 Progress = Callable[[int, int, str], None]
 SCENARIO_WORKERS = 4

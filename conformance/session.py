@@ -35,7 +35,7 @@ from conformance.openapi import openapi_path
 from conformance.preflight import preflight
 from conformance.reports import write_reports
 from conformance.results import JUDGED, Outcome, exit_code
-from conformance.run import Case, RunContext, cases
+from conformance.run_context import Case, RunContext, cases
 from conformance.settings import FLAG_HELP, Settings
 from conformance.settings_load import load_settings, report_dir_of
 from conformance.waivers import must_waivers

@@ -1,6 +1,6 @@
 """`SuitePlugin`: one run of the suite inside a pytest session.
 
-Registered by `conformance run` (conformance/runner.py) and, under
+Registered by `conformance run` (conformance/run_command.py) and, under
 `pytest --conformance-target`, by the entry-point plugin (conformance/plugin.py). It
 begins the run before the first test and finishes it at the session's end, both through
 `conformance.session`, so the two paths check, judge, report and exit alike.
@@ -21,7 +21,7 @@ from conformance import session as run_session
 from conformance.errors import ConformanceError
 from conformance.reports.terminal import render_summary
 from conformance.results import Outcome
-from conformance.run import Case, Progress, RunContext, cases
+from conformance.run_context import Case, Progress, RunContext, cases
 from conformance.session import CLI_FLAGS
 
 

@@ -22,8 +22,8 @@ from conformance.judging import Case, pushed_back
 from conformance.pacing import RateLimit
 from conformance.reference import ReferenceServer, default_accounts
 from conformance.reference.limits import Limits
-from conformance.run import RunContext
-from conformance.runner import run_suite
+from conformance.run_command import run_suite
+from conformance.run_context import RunContext
 from conformance.settings import Settings
 
 BASE = "https://target.test"

@@ -18,7 +18,7 @@ from conformance.contract import load_contract
 from conformance.embedded import role_settings
 from conformance.reference import ReferenceServer, default_accounts
 from conformance.reports.results_json import results_schema
-from conformance.run import cases
+from conformance.run_context import cases
 
 pytestmark = pytest.mark.slow
 
@@ -252,7 +252,7 @@ def test_run__loads_the_reference_and_the_bundle_signer_only_when_it_needs_them(
         [
             sys.executable,
             "-c",
-            "import sys, conformance.cli, conformance.runner; "
+            "import sys, conformance.cli, conformance.run_command; "
             "print(sorted({'starlette', 'uvicorn', 'cryptography'} & set(sys.modules)))",
         ],
         capture_output=True,

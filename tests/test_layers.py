@@ -71,7 +71,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "vocabulary",
         },
         "judging": {"checks", "contract", "errors", "exchange", "results", "waivers"},
-        "run": {
+        "run_context": {
             "contract",
             "errors",
             "exchange",
@@ -100,22 +100,22 @@ ALLOWED: dict[str, frozenset[str]] = {
             "preflight",
             "reports",
             "results",
-            "run",
+            "run_context",
             "settings",
             "settings_load",
             "waivers",
         },
-        "suite_plugin": {"errors", "reports", "results", "run", "session"},
-        "suite": {"results", "run"},
+        "suite_plugin": {"errors", "reports", "results", "run_context", "session"},
+        "suite": {"results", "run_context"},
         "plugin": {"errors", "settings"},
         "embedded": {"errors", "reference", "settings"},
         "tuning": set(),
-        "runner": {
+        "run_command": {
             "embedded",
             "errors",
             "plugin",
             "results",
-            "run",
+            "run_context",
             "session",
             "settings",
             "suite_plugin",
@@ -128,7 +128,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "openapi",
             "reference",
             "results",
-            "runner",
+            "run_command",
             "session",
             "settings",
             "spec_diff",
@@ -141,16 +141,16 @@ ALLOWED: dict[str, frozenset[str]] = {
 # Layers a module may import only for annotations, under `if TYPE_CHECKING:`: at run
 # time the engine hands scenarios its `RunContext`, and they never import it back.
 TYPES_ONLY: dict[str, frozenset[str]] = {
-    "scenarios": frozenset({"run"}),
-    "recordings": frozenset({"run"}),
-    "judging": frozenset({"run"}),
-    "properties": frozenset({"run"}),
+    "scenarios": frozenset({"run_context"}),
+    "recordings": frozenset({"run_context"}),
+    "judging": frozenset({"run_context"}),
+    "properties": frozenset({"run_context"}),
 }
 
 # Layers a module may import only inside a function: every pytest session where the
 # package is installed loads the plugin, so the engine waits until a run is asked for.
 DEFERRED_ONLY: dict[str, frozenset[str]] = {
-    "plugin": frozenset({"results", "run", "session", "suite_plugin"}),
+    "plugin": frozenset({"results", "run_context", "session", "suite_plugin"}),
 }
 
 # Top-level names of third-party distributions a layer may import besides the standard
@@ -382,7 +382,7 @@ def test_layers__reader_finds_imports_in_functions_and_type_checking_blocks() ->
         "import httpx\n"
         "from conformance import session, __version__\n"
         "if TYPE_CHECKING:\n"
-        "    from conformance.run import RunContext\n"
+        "    from conformance.run_context import RunContext\n"
         "def f():\n"
         "    from conformance.scenarios import SCENARIOS\n"
         "    from .registry import check\n"
@@ -392,7 +392,7 @@ def test_layers__reader_finds_imports_in_functions_and_type_checking_blocks() ->
         (2, "httpx", TOP),
         (3, "conformance.session", TOP),
         (3, "conformance", TOP),
-        (5, "conformance.run", TYPES),
+        (5, "conformance.run_context", TYPES),
         (7, "conformance.scenarios", FUNCTION),
         (8, "conformance.checks.registry", FUNCTION),
     } <= found

@@ -17,7 +17,7 @@ from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
 
 from conformance.contract import load_contract
 from conformance.exchange import Exchange
-from conformance.run import Case, RunContext
+from conformance.run_context import Case, RunContext
 from conformance.scenarios import SCENARIOS, Scenario
 from conformance.settings import Settings
 from conformance.tuning import frozen_heap as _frozen_heap

@@ -40,7 +40,7 @@ from conformance.scenarios import CC, PW, cc_form, scenario
 from conformance.scenarios.base import BOTH
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 # D31: the transactionId lengths every run tries (0 is `prop_txid_invalid`'s own example).
 TXID_LENGTHS = (1, 36, 64, 128, 256, 1024, 8192)

@@ -57,7 +57,7 @@ from conformance.scenarios import CC, PW, UNKNOWN_SCOPE, cc_form, password_form,
 from conformance.scenarios.base import with_scope
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 # Each example of the concurrent property is a batch: it gets a tenth of the examples.
 BATCH_SHARE = 10

@@ -49,7 +49,7 @@ from conformance.scenarios import PW, RT, password_form, refresh_token_of, scena
 from conformance.scenarios.base import BOTH, USER_UNDER_RFC6749, expecting
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 NAME = "prop_lifecycle"
 MACHINE_SHARE = 5  # each example is a walk of STEPS rules: a fifth of the examples

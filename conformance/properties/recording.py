@@ -40,7 +40,7 @@ from conformance.properties.pipeline import Pipeline, workers_for
 from conformance.raw_send import TRANSACTION_ID, send_raw_transaction_id
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 # An answer; None: the budget was spent.
 Sent = Exchange | None

@@ -56,7 +56,7 @@ from conformance.scenarios import CC, CODE, PW, RT, password_form, refresh_token
 from conformance.scenarios.base import BOTH, code_form, with_scope
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 CODE_EXAMPLES = 5  # each code may come from a shell command against a real target
 MAX_RELOGINS = 5  # fresh logins a refresh chain may take after it breaks

@@ -20,7 +20,7 @@ from conformance.settings import Client
 from conformance.vocabulary import CC, CODE, PLATFORM, PW, RT
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 ScenarioFunction = Callable[["RunContext"], list[Exchange]]
 BOTH = (PLATFORM, RFC6749)

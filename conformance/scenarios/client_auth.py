@@ -20,7 +20,7 @@ from conformance.settings import Client
 from conformance.vocabulary import CC
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 
 @scenario("auth_special", needs="special_client", contracts=BOTH)

@@ -11,7 +11,7 @@ from conformance.sender import new_transaction_id
 from conformance.vocabulary import CC, PW
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 
 def _cc(

@@ -23,7 +23,7 @@ from conformance.scenarios.base import (
 from conformance.vocabulary import CC, CODE, EXTRA_SCOPE, PW, RT
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 
 @scenario("cc_success", contracts=BOTH, preflight="client")

@@ -19,7 +19,7 @@ from conformance.scenarios.base import (
 from conformance.vocabulary import CODE, PW, RT
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 
 @scenario("password_missing_fields", contracts=BOTH)

@@ -25,7 +25,7 @@ from conformance.sender import FORM, new_transaction_id
 from conformance.vocabulary import CC, PW, UNKNOWN_SCOPE
 
 if TYPE_CHECKING:
-    from conformance.run import RunContext
+    from conformance.run_context import RunContext
 
 PLATFORM_UNKNOWN_SCOPE = "conformance:not-a-scope"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.results import Outcome
-from conformance.run import Case, RunContext
+from conformance.run_context import Case, RunContext
 
 
 @pytest.fixture

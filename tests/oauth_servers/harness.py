@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from conformance.run import RunContext
+from conformance.run_context import RunContext
 from conformance.settings_load import load_settings
 
 

@@ -24,7 +24,7 @@ from conformance.exchange import Exchange
 from conformance.properties.boundaries import BODY_SHARE, Bodies
 from conformance.redact import Redactor
 from conformance.reference import ReferenceServer, load_accounts
-from conformance.run import RunContext
+from conformance.run_context import RunContext
 from conformance.sender import Sender
 from conformance.settings import Client, Settings
 from conformance.vocabulary import CC

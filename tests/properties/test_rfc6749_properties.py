@@ -25,7 +25,7 @@ from conformance.properties.strategies import (
     scope_requests,
     unsupported_grant_types,
 )
-from conformance.run import RunContext
+from conformance.run_context import RunContext
 from conformance.scenarios import SCENARIOS
 from conformance.vocabulary import UNKNOWN_SCOPE
 from tests.fixtures.targets import reference_context

@@ -30,7 +30,7 @@ from conformance.properties.schema_cases import (
 )
 from conformance.properties.schema_verdicts import Judging, verdicts
 from conformance.properties.schemathesis_phase import CHAINS
-from conformance.run import RunContext
+from conformance.run_context import RunContext
 from tests.fixtures.targets import reference_context
 
 PHASE = ("prop_positive", "prop_negative", "prop_coverage")

@@ -22,7 +22,7 @@ from conformance.checks import CHECKS
 from conformance.reports.html import render_html, write_html
 from conformance.reports.html_template import CONTENT_SECURITY_POLICY
 from conformance.results import OUTCOMES, Outcome
-from conformance.run import cases
+from conformance.run_context import cases
 from conformance.session import run_header as header_of
 from tests.fixtures.targets import reference_context
 from tests.reports.conftest import (

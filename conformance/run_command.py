@@ -15,7 +15,7 @@ import pytest
 from conformance.errors import ConfigError
 from conformance.plugin import SUITE_DIR, SUITE_PATH
 from conformance.results import EXIT_COULD_NOT_RUN, EXIT_OK
-from conformance.run import AuthCodeSource, RunContext
+from conformance.run_context import AuthCodeSource, RunContext
 from conformance.session import report_refused_settings
 from conformance.settings import Settings
 from conformance.suite_plugin import SuitePlugin
