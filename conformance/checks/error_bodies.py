@@ -41,6 +41,19 @@ SECTION_5_2 = frozenset(
         "invalid_scope",
     }
 )
+# RFC 6749 8.5, 11.4: codes extensions registered for the token endpoint's error response.
+REGISTERED_TOKEN_ERRORS = frozenset(
+    {
+        "authorization_pending",  # RFC 8628 3.5, device authorization
+        "slow_down",
+        "access_denied",
+        "expired_token",
+        "invalid_target",  # RFC 8707 2, resource indicators
+        "invalid_authorization_details",  # RFC 9396 5
+        "invalid_dpop_proof",  # RFC 9449 5, DPoP
+        "use_dpop_nonce",
+    }
+)
 
 
 def _json_problem(exchange: Exchange, suffixed: bool) -> str | None:
@@ -107,6 +120,26 @@ ERROR_SHAPES: dict[str, ErrorShape] = {
         "no request got a 400 or 401",
     ),
 }
+
+
+@check("RFC-ERROR-CODE-KNOWN", uses=ALL)
+def ensure_known_error_codes(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
+    """A 5.2 error answer names one of 5.2's codes, or an extension's registered one."""
+    shape = ERROR_SHAPES[RFC6749]
+    ensure_each(
+        [e for e in exchanges if shape.judged(e) and error_of(e) is not None],
+        ctx,
+        _unknown_error_code,
+        unjudged="no 400 or 401 answer named an error code",
+        title="An error answer names a code RFC 6749 does not define.",
+        expected="one of 5.2's error codes, or one registered for the token endpoint (8.5)",
+    )
+
+
+def _unknown_error_code(exchange: Exchange) -> str | None:
+    code = error_of(exchange)
+    known = code in SECTION_5_2 or code in REGISTERED_TOKEN_ERRORS
+    return None if known else f"error {code!r:.60}"
 
 
 @check("ERR-BODY-SHAPE", uses=ALL)

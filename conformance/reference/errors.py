@@ -217,7 +217,8 @@ def render_error(
 
     `faults` is the app's set; those about error bodies apply here:
     `error-body-plain-text` (400s answer `Bad Request` as text/plain instead),
-    `rfc-invalid-client-text-plain` and `rfc-error-description-non-ascii`.
+    `rfc-invalid-client-text-plain`, `rfc-error-description-non-ascii` and
+    `rfc-own-error-code`.
     """
     if edition == RFC6749:
         return _render_rfc_error(error, faults)
@@ -248,7 +249,10 @@ def _render_rfc_error(error: ApiError, faults: frozenset[str]) -> Response:
         description = f"{description}: {error.detail}"
     if "rfc-error-description-non-ascii" in faults:
         description = f"{description} \u2014 see the server\u2019s documentation"
-    body = {"error": entry.error, "error_description": description}
+    code = entry.error
+    if "rfc-own-error-code" in faults and (error.detail or "").startswith("Content-Type"):
+        code = "unsupported_content_type"  # the bug under test: a code 5.2 does not define
+    body = {"error": code, "error_description": description}
     if status == 401 and "rfc-invalid-client-text-plain" in faults:
         text = json.dumps(body)
         return Response(text, status_code=status, headers=headers, media_type="text/plain")

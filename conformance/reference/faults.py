@@ -430,6 +430,13 @@ _RFC6749_FAULT_LIST: tuple[Fault, ...] = (
         rfc6749="RFC-ERROR-BODY",
     ),
     Fault(
+        "rfc-own-error-code",
+        None,
+        "A body that is not a form gets 400 with an error code of the server's own, "
+        "unsupported_content_type, instead of invalid_request.",
+        rfc6749="RFC-ERROR-CODE-KNOWN",
+    ),
+    Fault(
         "rfc-error-description-non-ascii",
         None,
         "error_description ends with non-ASCII text (an em dash and a typographic apostrophe).",

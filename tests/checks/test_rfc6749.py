@@ -351,7 +351,7 @@ def _used_by(requirement_id: str, run: Mapping[str, Answer]) -> list[Step]:
 
 
 def test_rfc6749__the_tables_cover_every_rfc_check_and_scenario() -> None:
-    assert len(RFC_CHECKS) == 35
+    assert len(RFC_CHECKS) == 36
     scenarios = {r.scenario for r in REQUESTS.values()}
     used = {name for rid in RFC_CHECKS for name in CHECKS[rid].uses if CHECKS[rid].uses != ALL}
     assert used <= scenarios
@@ -1793,3 +1793,47 @@ def test_no_5xx__a_server_error_fails(record: Record, fails: Fails, answer: Answ
 @pytest.mark.verdict("skips")
 def test_no_5xx__nothing_answered_skips(skips: Skips) -> None:
     skips("RFC-NO-5XX", [])
+
+
+# --- RFC-ERROR-CODE-KNOWN (5.2, 8.5) --------------------------------------------------------
+
+
+@pytest.mark.requirement("RFC-ERROR-CODE-KNOWN")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize("code", ["invalid_request", "unsupported_grant_type", "invalid_target"])
+def test_error_code_known__a_listed_or_registered_code_passes(
+    record: Record, run_check: Judge, code: str
+) -> None:
+    run_check("RFC-ERROR-CODE-KNOWN", _after_a_token(record, "two-auth", refused(400, code)))
+
+
+@pytest.mark.requirement("RFC-ERROR-CODE-KNOWN")
+@pytest.mark.verdict("passes")
+def test_error_code_known__answers_without_a_code_are_not_its_to_judge(
+    record: Record, run_check: Judge
+) -> None:
+    # A 400 with no error member is RFC-ERROR-BODY's; a 500 is RFC-NO-5XX's.
+    exchanges = _after_a_token(record, "two-auth", raw(400, b"{}"))
+    exchanges += play(record, [("two-auth", refused(500, "unsupported_content_type"))])
+    exchanges += play(record, [("two-auth", refused(400, "invalid_request"))])
+    run_check("RFC-ERROR-CODE-KNOWN", exchanges)
+
+
+@pytest.mark.requirement("RFC-ERROR-CODE-KNOWN")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("status", [400, 401])
+@pytest.mark.parametrize("code", ["unsupported_content_type", "invalid_token", "server_error"])
+def test_error_code_known__a_code_of_its_own_fails(
+    record: Record, fails: Fails, status: int, code: str
+) -> None:
+    exchanges = _after_a_token(record, "two-auth", refused(status, code))
+    failure = fails("RFC-ERROR-CODE-KNOWN", exchanges)
+    assert failure.exchange is exchanges[-1]
+    assert repr(code) in failure.received
+
+
+@pytest.mark.requirement("RFC-ERROR-CODE-KNOWN")
+@pytest.mark.verdict("skips")
+def test_error_code_known__no_coded_error_skips(record: Record, skips: Skips) -> None:
+    skips("RFC-ERROR-CODE-KNOWN", [])
+    skips("RFC-ERROR-CODE-KNOWN", play(record, [("cc-0", token())]))

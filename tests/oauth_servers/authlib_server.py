@@ -369,6 +369,10 @@ EXPECTED: dict[str, Expected] = {
         "Every 5.2 error comes with 400, invalid_client with 401, and every failed client "
         "authentication (malformed Basic headers included) is an invalid_client 401."
     ),
+    "RFC-ERROR-CODE-KNOWN": _ok(
+        "Every 400 and 401 names one of 5.2's six codes, with the property phase on as "
+        "well (seed 7)."
+    ),
     "RFC-NO-5XX": _ok(
         "No request got a 5xx. With the property phase on as well (seed 7), the D31 bodies "
         "(non-ASCII and control characters in a user name, bad %-escapes, bytes that are not "

@@ -264,6 +264,10 @@ EXPECTED: dict[str, Expected] = {
     "RFC-ERROR-STATUS": _passed(
         "invalid_client comes with 401, every other 5.2 error with 400 (5.2)."
     ),
+    "RFC-ERROR-CODE-KNOWN": _passed(
+        "Every 400 and 401 names one of 5.2's six codes, with the property phase on as "
+        "well (seed 7)."
+    ),
     "RFC-NO-5XX": _passed(
         "No request got a 5xx. With the property phase on as well (seed 7), the D31 bodies "
         "(non-ASCII and control characters in a user name, bad %-escapes, bytes that are not "

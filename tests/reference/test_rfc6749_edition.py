@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
@@ -681,6 +681,11 @@ def replay(api: Api) -> list[Ex]:
     send("rfc_restricted", "password", "password", form=pw_form, client=RESTRICTED)
     wrong_pw = {**pw_form, "password": "Wrong-Passw0rd-0123456789"}
     send("rfc_password_wrong", "wrong-password", "password", form=wrong_pw)
+    # Two of D31's input classes, as the profile's prop_bodies sends them in every run.
+    cc_body = urlencode(cc_form).encode()
+    send("rfc_bodies", "percent-escape", "client_credentials", content=cc_body + b"&note=%G1")
+    padding = b"&x-padding=" + b"a" * (1024 * 1024)
+    send("rfc_bodies", "large-body", "client_credentials", content=cc_body + padding)
     return out
 
 
@@ -892,6 +897,19 @@ def judge(exchanges: list[Ex]) -> set[str]:
         wider is None or scope_left_out(wider, "invalid_scope", EXTRA_SCOPE),
     )
     rule("RFC-UNAUTHORIZED-CLIENT", by["rfc_restricted"][0].refused(400, "unauthorized_client"))
+    rule("RFC-NO-5XX", all(e.status < 500 for e in exchanges))
+    # 8.5: extension codes registered for the token endpoint (RFC 8628, 8707, 9396, 9449).
+    registered = {"authorization_pending", "slow_down", "access_denied", "expired_token"}
+    registered |= {"invalid_target", "invalid_authorization_details"}
+    registered |= {"invalid_dpop_proof", "use_dpop_nonce"}
+    rule(
+        "RFC-ERROR-CODE-KNOWN",
+        all(
+            e.error() in FIVE_TWO_CODES | registered
+            for e in posts
+            if e.status in (400, 401) and isinstance(e.error(), str)
+        ),
+    )
     return broken
 
 
@@ -960,6 +978,7 @@ def _duplicate(api: Api) -> list[str]:
     return sorted(names)
 
 
+JSON = "application/json"
 _CC = {"grant_type": "client_credentials"}
 _BOTH = {**_CC, "client_id": CLIENT[0], "client_secret": CLIENT[1]}
 _WRONG_SECRET: Credentials = (CLIENT[0], "wrong")
@@ -1090,6 +1109,28 @@ PROBES: dict[str, tuple[Probe, object, object]] = {
         ],
         ["application/json", "application/json"],
         ["text/plain; charset=utf-8", "application/json"],
+    ),
+    "percent-escape-500": (
+        lambda api: post(api, content=b"grant_type=client_credentials&note=%G1").status_code,
+        400,
+        500,
+    ),
+    "large-body-500": (
+        lambda api: (
+            post(api, content=b"grant_type=client_credentials&pad=" + b"a" * 65 * 1024).status_code
+        ),
+        400,
+        500,
+    ),
+    "rfc-own-error-code": (
+        lambda api: [
+            post(api, content=b'{"grant_type": "client_credentials"}', content_type=JSON).json()[
+                "error"
+            ],
+            post(api, {"grant_type": ""}).json()["error"],
+        ],
+        ["invalid_request", "invalid_request"],
+        ["unsupported_content_type", "invalid_request"],
     ),
     "rfc-error-description-non-ascii": (
         lambda api: post(api, {"grant_type": ""}).json()["error_description"].isascii(),
