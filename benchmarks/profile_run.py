@@ -47,7 +47,7 @@ def main() -> int:
         settings = Settings(seed=SEED, **role_settings(accounts))  # type: ignore[arg-type]
         context = RunContext(settings, url, ReferenceCodeSource(settings, url))
         times: dict[str, tuple[float, int]] = {}
-        record = context._record
+        record = context.recordings._record
 
         def timed(name: str) -> list[Exchange] | BaseException:
             started = time.perf_counter()
@@ -56,7 +56,7 @@ def main() -> int:
             times[name] = (time.perf_counter() - started, count)
             return recorded
 
-        context._record = timed  # type: ignore[method-assign]
+        context.recordings._record = timed  # type: ignore[method-assign]
         profile = None if args.no_profile else cProfile.Profile()
         started, cpu = time.perf_counter(), time.process_time()
         if profile is not None:
