@@ -12,12 +12,15 @@ is gone, however it ended, so no reference outlives its run.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from typing import Self
 
+from .faults import check_faults_for_edition, parse_faults
 from .limits import NO_LIMITS, Limits
 from .listening import HOST, Listening
 
@@ -26,7 +29,8 @@ _STOP_TIMEOUT = 10.0
 
 
 class ReferenceProcess(Listening):
-    """The reference target for `edition`, with the default accounts, in a child process.
+    """The reference target for `edition`, with the default accounts and the named
+    `faults`, in a child process.
 
     Use as a context manager (`Listening`): entering starts it and waits until it
     listens; leaving stops it.
@@ -34,9 +38,14 @@ class ReferenceProcess(Listening):
 
     _what = "the reference process"
 
-    def __init__(self, edition: str = "1.3.1", limits: Limits = NO_LIMITS) -> None:
+    def __init__(
+        self, edition: str = "1.3.1", limits: Limits = NO_LIMITS, faults: Iterable[str] = ()
+    ) -> None:
         self.edition = edition
         self.limits = limits
+        # Refused here, naming the fault, rather than as a child that would not start.
+        self.faults = parse_faults(faults)
+        check_faults_for_edition(self.faults, edition)
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Self:
@@ -48,6 +57,8 @@ class ReferenceProcess(Listening):
             for name, value in vars(self.limits).items()
             if value is not None
         ]
+        if self.faults:
+            limits.append(f"--faults={','.join(sorted(self.faults))}")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "conformance.reference.process", self.edition, *limits],
             stdin=subprocess.PIPE,
@@ -92,6 +103,10 @@ class ReferenceProcess(Listening):
         text = line[0].decode("ascii", "replace").strip() if line else ""
         if not text.isdigit():
             ended = process.poll()
+            if ended is None and line:
+                # End of its stdout without a port: the child is ending, if not yet reaped.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    ended = process.wait(_STOP_TIMEOUT)
             why = f"it ended with status {ended}" if ended is not None else "no port in time"
             raise RuntimeError(f"the reference process did not start: {why}")
         return int(text)
@@ -110,7 +125,7 @@ def listening_socket() -> socket.socket:
     return listening
 
 
-def _serve(edition: str, limits: Limits) -> None:
+def _serve(edition: str, limits: Limits, faults: frozenset[str] = frozenset()) -> None:
     """The child: serve on a free port, say which, stop when stdin closes."""
     import uvicorn
 
@@ -118,9 +133,9 @@ def _serve(edition: str, limits: Limits) -> None:
     from .app import create_app
     from .server import _config
 
-    app = create_app(default_accounts(), edition, frozenset(), limits=limits)
+    app = create_app(default_accounts(), edition, faults, limits=limits)
     listening = listening_socket()
-    server = uvicorn.Server(_config(app, 0))
+    server = uvicorn.Server(_config(app, 0, faults=app.state.reference.faults))
 
     def watch_parent() -> None:
         sys.stdin.buffer.read()  # returns at EOF: asked to stop, or the parent is gone
@@ -132,11 +147,14 @@ def _serve(edition: str, limits: Limits) -> None:
     server.run(sockets=[listening])
 
 
-def _arguments(argv: list[str]) -> tuple[str, Limits]:
-    """EDITION [--spike-arrest=N] [--quota=N], as `ReferenceProcess.start` writes them."""
+def _arguments(argv: list[str]) -> tuple[str, Limits, frozenset[str]]:
+    """EDITION [--spike-arrest=N] [--quota=N] [--faults=A,B], as `ReferenceProcess.start`
+    writes them."""
     edition, *options = argv
     given = dict(option.removeprefix("--").split("=", 1) for option in options)
-    return edition, Limits(**{name.replace("-", "_"): int(v) for name, v in given.items()})
+    faults = frozenset(filter(None, given.pop("faults", "").split(",")))
+    limits = Limits(**{name.replace("-", "_"): int(v) for name, v in given.items()})
+    return edition, limits, faults
 
 
 if __name__ == "__main__":

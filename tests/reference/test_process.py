@@ -97,3 +97,18 @@ def test_process__ends_with_its_parent_however_the_parent_ends() -> None:
         check=True,
     )
     assert _closed(int(parent.stdout.strip()))
+
+
+def test_process__serves_the_named_faults() -> None:
+    form = {"grant_type": "client_credentials"}
+    headers = {"Authorization": basic(CLIENT), "transactionId": new_txid()}
+    # institution-optional: a missing institutionId is accepted
+    with ReferenceProcess(faults={"institution-optional"}) as server:
+        assert httpx.post(server.url + TOKEN, data=form, headers=headers).status_code == 200
+    with ReferenceProcess() as server:
+        assert httpx.post(server.url + TOKEN, data=form, headers=headers).status_code == 400
+
+
+def test_process__an_unknown_fault_is_refused_before_a_child_starts() -> None:
+    with pytest.raises(ValueError, match="institution-optional"):
+        ReferenceProcess(faults={"institution-optionl"})
