@@ -144,7 +144,7 @@ def _run(args: argparse.Namespace) -> int:
     flags = {name: getattr(args, name) for name in FLAG_HELP}
     writes_reports = not _collect_only(args.pytest_args)
     settings = load_run_settings(flags, args.config, os.environ, writes_reports=writes_reports)
-    return execute(settings, args.pytest_args)
+    return execute(settings, args.pytest_args, config=args.config)
 
 
 def _collect_only(pytest_args: Sequence[str]) -> bool:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import base64
 import json
-import shlex
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode
 
 from conformance.exchange import Exchange, RecordedRequest, RecordedResponse
+from conformance.reproduce import curl_line
 
 MASK = "[REDACTED]"
 # Field names whose values are secrets wherever they appear (form or JSON).
@@ -41,7 +41,11 @@ MAX_STRIDE = 8
 class Redactor:
     """Masks secrets; safe to share between threads."""
 
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+    def __init__(
+        self, secrets: Iterable[str | None] = (), variables: Mapping[str, str] | None = None
+    ) -> None:
+        # The CONFORMANCE_* variables a curl reproduction reads instead of showing values.
+        self._variables = dict(variables or {})
         self._lock = threading.Lock()  # guards _values, _grams and _stride
         self._values: set[str] = set()
         # A GRAM-character piece -> the values that have it among their last `_stride`
@@ -177,18 +181,9 @@ class Redactor:
         }
 
     def curl(self, request: RecordedRequest) -> str:
-        """A curl command reproducing `request`, with secrets left as shell variables."""
-        parts = ["curl", "-i", "-X", request.method, shlex.quote(self.text(request.url))]
-        for name, value in request.headers:
-            if name.lower() == "authorization":
-                value = value.split(" ", 1)[0] + " $CONFORMANCE_BASIC_CREDENTIALS"
-            elif name.lower() in SECRET_HEADERS:
-                value = MASK
-            parts += ["-H", shlex.quote(f"{name}: {self.text(value)}")]
-        if request.body:
-            media = (request.header("content-type") or "").lower()
-            parts += ["--data-binary", shlex.quote(self.body(request.body, media))]
-        return " ".join(parts)
+        """A curl command reproducing `request`, its credentials read from the environment
+        (`conformance.reproduce`)."""
+        return curl_line(request, self._variables, self.text, MASK, SECRET_FIELDS)
 
 
 def _mask_spans(text: str, spans: list[tuple[int, int]]) -> str:

@@ -74,7 +74,7 @@ class RunContext:
         self.settings = settings
         self.base_url = base_url
         self.contract = contract or contract_for(settings.edition)
-        self.redactor = Redactor(settings.secrets())
+        self.redactor = Redactor(settings.secrets(), settings.shell_variables())
         self.sender = Sender(settings, self.redactor, base_url, self.contract.back_pressure)
         if auth_code_source is None and settings.auth_code_command:
             auth_code_source = command_auth_code_source(

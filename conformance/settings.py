@@ -50,6 +50,19 @@ CREDENTIAL_SETTINGS = (
     "special_client_secret",
     "auth_code_command",
 )
+# What a curl reproduction reads from the environment instead of printing: the clients'
+# ids and secrets (the Basic header is built from them in the shell) and the password.
+SHELL_VARIABLE_SETTINGS = (
+    "client_id",
+    "client_secret",
+    "password",
+    "second_client_id",
+    "second_client_secret",
+    "restricted_client_id",
+    "restricted_client_secret",
+    "special_client_id",
+    "special_client_secret",
+)
 # Settings whose empty value means something ("" turns revocation checks off).
 EMPTY_ALLOWED = frozenset({"revoke_path"})
 
@@ -122,6 +135,11 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every configured secret value, for the redactor."""
         return [v for name in sorted(SECRET_SETTINGS) if (v := getattr(self, name))]
+
+    def shell_variables(self) -> dict[str, str]:
+        """The configured credentials by the variable a curl reproduction reads them from."""
+        names = SHELL_VARIABLE_SETTINGS
+        return {ENV_PREFIX + n.upper(): v for n in names if (v := getattr(self, n))}
 
     def roles(self) -> dict[str, str | None]:
         """Each optional role, mapped to None when configured or to the reason it is not."""

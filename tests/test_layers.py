@@ -31,7 +31,8 @@ ALLOWED: dict[str, frozenset[str]] = {
         "settings": {"contract", "errors", "pacing"},
         "settings_load": {"contract", "errors", "pacing", "settings"},
         "exchange": set(),
-        "redact": {"exchange"},
+        "redact": {"exchange", "reproduce"},
+        "reproduce": {"exchange"},
         "concurrency": {"exchange"},
         "pacing": set(),
         "sender": {
@@ -113,6 +114,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "run_command": {
             "embedded",
             "errors",
+            "pacing",
             "plugin",
             "results",
             "run_context",

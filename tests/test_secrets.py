@@ -119,15 +119,27 @@ def test_redactor__masks_structure_and_learned_values() -> None:
 def test_redactor__curl_keeps_credentials_out() -> None:
     from conformance.exchange import RecordedRequest
 
+    variables = {
+        "CONFORMANCE_CLIENT_ID": "client",
+        "CONFORMANCE_CLIENT_SECRET": "s3cret value",
+        "CONFORMANCE_PASSWORD": "hunter22",
+    }
+    redactor = Redactor(["s3cret value", "hunter22"], variables)
+    basic = basic_credentials(Client("client", "s3cret value"))
     request = RecordedRequest(
         "POST",
         "http://t.test/oauth2/v1/token",
-        (("Authorization", "Basic c2VjcmV0"), ("transactionId", "x")),
+        (("Authorization", basic), ("transactionId", "x")),
         b"grant_type=password&username=u&password=hunter22",
     )
-    curl = Redactor().curl(request)
-    assert "c2VjcmV0" not in curl and "hunter22" not in curl
-    assert "$CONFORMANCE_BASIC_CREDENTIALS" in curl
+    curl = redactor.curl(request)
+    assert basic[6:] not in curl and "hunter22" not in curl and "s3cret value" not in curl
+    assert '"$CONFORMANCE_CLIENT_ID" "$CONFORMANCE_CLIENT_SECRET"' in curl
+    assert '--data-urlencode password="$CONFORMANCE_PASSWORD"' in curl
+    # Basic credentials no variable rebuilds (not form-encoded here) are masked, not shown.
+    unencoded = "Basic " + base64.b64encode(b"client:s3cret value").decode()
+    request = RecordedRequest("POST", "http://t.test/t", (("Authorization", unencoded),))
+    assert redactor.curl(request).endswith(f"-H 'Authorization: Basic {MASK}'")
 
 
 def test_rfc6749_profile__no_secret_in_any_report_or_output(tmp_path: Path) -> None:

@@ -265,8 +265,21 @@ def exchange_html(number: int, record: Mapping[str, Any], open_: bool) -> str:
         parts.append(f'<p class="transport">Transport error: {esc(record["transport_error"])}</p>')
     if record.get("curl"):
         parts.append(f'<h6>Reproduce with curl</h6><pre class="curl">{esc(record["curl"])}</pre>')
+        hint = _curl_hint(str(record["curl"]))
+        parts += [hint] if hint else []
     parts.append("</details>")
     return "\n".join(parts)
+
+
+def _curl_hint(curl: str) -> str:
+    """Which variables the line reads: it shows no credential, so the shell must hold them."""
+    names = sorted(set(re.findall(r"\$([A-Z][A-Z0-9_]*)", curl)))
+    if not names:
+        return ""
+    return (
+        f'<p class="note">Set {esc(", ".join(names))} in the shell first (the values the run '
+        "used; a fresh token or code for any other): the line reads them, it shows none.</p>"
+    )
 
 
 def _request(request: Mapping[str, Any]) -> str:

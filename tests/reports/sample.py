@@ -23,7 +23,8 @@ EVIDENCE = {
     },
     "transport_error": None,
     "curl": "curl -i -X POST http://t.test/oauth2/v1/token "
-    "-H 'Authorization: Basic $CONFORMANCE_BASIC_CREDENTIALS'",
+    "-H 'Authorization: '\"Basic $(python3 -c '...' \"$CONFORMANCE_CLIENT_ID\" "
+    '"$CONFORMANCE_CLIENT_SECRET")"',
 }
 
 

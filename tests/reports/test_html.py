@@ -167,6 +167,19 @@ def test_messages_waivers_evidence_and_curl(page_html: str) -> None:
     assert html.escape(indented) in page_html
 
 
+def test_curl_line__says_which_variables_to_set_next_to_it() -> None:
+    from conformance.reports.html_template import exchange_html
+    from tests.reports.sample import EVIDENCE
+
+    shown = exchange_html(1, EVIDENCE, open_=True)
+    line_then_hint = shown.split('<pre class="curl">', 1)[1].split("</pre>", 1)[1]
+    assert line_then_hint.lstrip().startswith(
+        '<p class="note">Set CONFORMANCE_CLIENT_ID, CONFORMANCE_CLIENT_SECRET in the shell first'
+    )
+    plain = exchange_html(1, {**EVIDENCE, "curl": "curl -i http://t.test/"}, open_=True)
+    assert "in the shell first" not in plain
+
+
 def test_bodies_are_shown_as_recorded_unless_indenting_is_lossless(
     outcomes: list[Outcome], run_header: dict[str, Any]
 ) -> None:
