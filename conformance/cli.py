@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from conformance import __version__
 from conformance.contract import ALL_EDITIONS, DEFAULT_EDITION, EDITIONS
 from conformance.errors import ConformanceError
 from conformance.results import EXIT_COULD_NOT_RUN
@@ -17,7 +18,8 @@ RUN_EPILOG = """\
 exit codes:
   0  every MUST requirement holds (SHOULD failures are warnings unless --strict); the
      verdict says "PASS (incomplete: ...)" when some MUST went untested
-  1  a MUST requirement failed (or went untested, with --require-complete)
+  1  a MUST requirement failed (or went untested, with --require-complete); a run
+     --exitfirst cut short
   2  the suite could not judge: bad configuration, target unreachable, configured
      credentials refused, the target's quota exhausted (CMN_90002), nothing judged
 
@@ -35,6 +37,20 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("--config", type=Path, help="TOML file of settings")
+    run.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        default=0,
+        help="less output: no progress, the verdict with the failures, the files written",
+    )
+    run.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more output: every case by name as it is judged",
+    )
     for name, text in FLAG_HELP.items():
         flag = "--" + name.replace("_", "-")
         if name in BOOL_SETTINGS:
@@ -126,6 +142,7 @@ exit codes:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="conformance", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"conformance {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     _add_run(commands)
     _add_serve(commands)
@@ -144,7 +161,8 @@ def _run(args: argparse.Namespace) -> int:
     flags = {name: getattr(args, name) for name in FLAG_HELP}
     writes_reports = not _collect_only(args.pytest_args)
     settings = load_run_settings(flags, args.config, os.environ, writes_reports=writes_reports)
-    return execute(settings, args.pytest_args, config=args.config)
+    verbosity = args.verbose - args.quiet
+    return execute(settings, args.pytest_args, config=args.config, verbosity=verbosity)
 
 
 def _collect_only(pytest_args: Sequence[str]) -> bool:

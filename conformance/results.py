@@ -41,6 +41,13 @@ class Outcome:
 
 
 JUDGED = frozenset({"passed", "failed", "warned", "waived"})
+# How a case left unsent by --exitfirst is skipped: its message starts so.
+CUT_SHORT = "not sent: --exitfirst ended the sending once a MUST requirement failed"
+
+
+def cut_short(outcomes: Sequence[Outcome]) -> bool:
+    """Whether --exitfirst left cases unsent: the verdict then says so, and is no PASS."""
+    return any(o.outcome == "skipped" and o.message.startswith(CUT_SHORT) for o in outcomes)
 
 
 def untested_musts(outcomes: Sequence[Outcome]) -> list[str]:
@@ -52,12 +59,13 @@ def untested_musts(outcomes: Sequence[Outcome]) -> list[str]:
 
 
 def exit_code(outcomes: Sequence[Outcome], require_complete: bool = False) -> int:
-    """0 every MUST holds, 1 a MUST failed (or, with `require_complete`, went untested),
-    2 the suite could not run or judged nothing at all."""
+    """0 every MUST holds, 1 a MUST failed (or, with `require_complete`, went untested; or
+    the run was cut short, which only a failure does), 2 the suite could not run or
+    judged nothing at all."""
     kinds = {o.outcome for o in outcomes}
     if "error" in kinds or not kinds & JUDGED:
         return EXIT_COULD_NOT_RUN
-    if "failed" in kinds or (require_complete and untested_musts(outcomes)):
+    if "failed" in kinds or cut_short(outcomes) or (require_complete and untested_musts(outcomes)):
         return EXIT_MUST_FAILED
     return EXIT_OK
 
@@ -73,6 +81,7 @@ def verdict_line(outcomes: Sequence[Outcome], require_complete: bool = False) ->
     """The verdict as every report states it, saying when it does not cover every MUST."""
     word = verdict(outcomes, require_complete)
     untested = untested_musts(outcomes)
-    if word == "ERROR" or not untested:
-        return word
-    return f"{word} (incomplete: {len(untested)} MUST requirements not tested)"
+    notes = ["cut short by --exitfirst"] if cut_short(outcomes) else []
+    if word != "ERROR" and untested:
+        notes.append(f"incomplete: {len(untested)} MUST requirements not tested")
+    return f"{word} ({'; '.join(notes)})" if notes else word

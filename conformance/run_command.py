@@ -80,6 +80,7 @@ def run_suite(
     judged: Callable[[], None] | None = None,
     given: Settings | None = None,
     config: Path | None = None,
+    verbosity: int = 0,
 ) -> int:
     """Run every check against `base_url` through pytest and the suite's plugin, which
     begins the run, judges it and writes its reports; return the exit code.
@@ -87,7 +88,7 @@ def run_suite(
     `judged` is called once every check is judged, before the reports are written:
     nothing is sent to the target after it. `given`: the settings as the user gave them,
     which the repeat line names (the embedded reference fills in its own credentials),
-    and `config` the file they were read from."""
+    and `config` the file they were read from. `verbosity`: `run -v` minus `run -q`."""
     context = RunContext(settings, base_url, auth_code_source)
     plugin = SuitePlugin(context)
     plugins: list[object] = [plugin, CollectOnce()]
@@ -97,7 +98,7 @@ def run_suite(
         repeat = repeat_command(given or settings, context.seed, config, pytest_args)
         print(f"Repeat this run with: {repeat}", file=out)
         with frozen_heap():
-            status = pytest.main(_pytest_args(pytest_args), plugins=plugins)
+            status = pytest.main(_pytest_args(pytest_args, verbosity), plugins=plugins)
     finally:
         context.close()
     if plugin.collect_only:
@@ -115,15 +116,22 @@ def run_suite(
     return plugin.exit_status
 
 
-def _pytest_args(extra: Sequence[str]) -> list[str]:
-    """The suite module alone, with its own configuration, not the caller's."""
+def _pytest_args(extra: Sequence[str], verbosity: int = 0) -> list[str]:
+    """The suite module alone, with its own configuration, not the caller's. `verbosity`
+    (`run -v` minus `run -q`) sets pytest's: -q (a dot per case) by default, -qq for
+    `run -q`, which the suite's plugin takes as quiet (`suite_plugin.QUIET`), -v (a line
+    per case) for `run -v`."""
+    level = verbosity - 1 if verbosity <= 0 else verbosity
+    loudness = ["-" + ("v" if level > 0 else "q") * abs(level)]
+    if verbosity < 0:
+        loudness.append("--tb=no")  # the summary's table names each failure
     return [
         str(SUITE_PATH),
         "-c",
         str(SUITE_DIR / "suite.ini"),
         "--rootdir",
         str(SUITE_DIR),
-        "-q",
+        *loudness,
         "-rN",
         *quick_pytest_args(),
         *extra,
@@ -146,20 +154,29 @@ def execute(
     pytest_args: Sequence[str] = (),
     out: TextIO = sys.stdout,
     config: Path | None = None,
+    verbosity: int = 0,
 ) -> int:
     """Run against the configured target, or the embedded reference (`--target embedded`,
     or no target and no credentials configured). `config`: the file the settings came
-    from, for the repeat line."""
+    from, for the repeat line; `verbosity`: `run -v` minus `run -q`."""
     if settings.target is not None:
-        return run_suite(settings, settings.target, pytest_args=pytest_args, out=out, config=config)
+        return run_suite(
+            settings,
+            settings.target,
+            pytest_args=pytest_args,
+            out=out,
+            config=config,
+            verbosity=verbosity,
+        )
     # imported here: the reference (starlette, uvicorn: ~0.1 s) serves only this case
     from conformance.embedded import embedded_target
 
     with embedded_target(settings) as (filled, server, codes):
-        print(
-            f"Target: the embedded reference at {server.url} (a self-test, not a real target)",
-            file=out,
-        )
+        if verbosity >= 0:
+            print(
+                f"Target: the embedded reference at {server.url} (a self-test, not a real target)",
+                file=out,
+            )
         # uvicorn takes 0.1-0.2 s to wind down (it polls); let it while reports are written
         return run_suite(
             filled,
@@ -170,4 +187,5 @@ def execute(
             judged=server.request_stop,
             given=settings,
             config=config,
+            verbosity=verbosity,
         )

@@ -27,7 +27,8 @@ from conformance.judging import Case, cases
 from conformance.lockout import Lockout
 from conformance.recordings import Progress, Recordings
 from conformance.redact import Redactor
-from conformance.results import Outcome
+from conformance.results import CUT_SHORT, Outcome
+from conformance.scenarios import SCENARIOS
 from conformance.sender import Sender
 from conformance.settings import Settings
 from conformance.waivers import load_waivers
@@ -96,6 +97,8 @@ class RunContext:
             load_waivers(Path(settings.waivers), self.contract) if settings.waivers else ()
         )
         self.today = dt.date.today()
+        # --exitfirst: why the property-based phase is not sent (the case that failed)
+        self.cut_short_by: str | None = None
 
     def roles(self) -> dict[str, str | None]:
         """Each optional role: None when available, else why not."""
@@ -131,7 +134,10 @@ class RunContext:
         return code
 
     def exchanges(self, name: str) -> list[Exchange]:
-        """The recording of scenario `name`, sending it the first time it is asked for."""
+        """The recording of scenario `name`, sending it the first time it is asked for,
+        unless --exitfirst has ended the sending."""
+        if self.cut_short_by is not None and SCENARIOS[name].phase == "property":
+            raise Skipped(f"{CUT_SHORT} ({self.cut_short_by})")
         return self.recordings.exchanges(name)
 
     def time_left(self) -> float:
@@ -139,8 +145,30 @@ class RunContext:
         return self.recordings.time_left()
 
     # --- what the run calls -----------------------------------------------------------
-    def prepare(self, names: Iterable[str], progress: Progress | None = None) -> None:
-        """Send the named scenarios (`Recordings.prepare`)."""
+    def prepare(
+        self,
+        names: Iterable[str],
+        progress: Progress | None = None,
+        selected: Iterable[Case] = (),
+    ) -> None:
+        """Send the named scenarios (`Recordings.prepare`).
+
+        With --exitfirst, the fixed scenarios first, and the `selected` cases judged on
+        them alone, as --skip-properties judges them: when a MUST fails there, the
+        property-based phase is not sent, and the cases that read only it are skipped as
+        cut short. Checks judge recordings, not single answers, so the finest point to
+        stop at is between the phases; the fixed one takes seconds, the generated one
+        most of a run."""
+        names = set(names)
+        if self.settings.exitfirst:
+            self.recordings.prepare(
+                {n for n in names if SCENARIOS[n].phase != "property"}, progress
+            )
+            self.cut_short_by = "judging the fixed scenarios first"
+            failed = next((c for c in selected if judging.judge(self, c).outcome == "failed"), None)
+            self.cut_short_by = None if failed is None else f"{failed.id} failed"
+            if failed is not None:
+                return
         self.recordings.prepare(names, progress)
 
     def scenarios_for(self, case: Case) -> tuple[str, ...]:

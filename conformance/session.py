@@ -304,9 +304,9 @@ def finish(
     error: ConformanceError | None,
     deselected: Iterable[Case] = (),
     flags: str = CLI_FLAGS,
-) -> tuple[int, dict[str, Any], list[Outcome], Path | None]:
+) -> tuple[int, dict[str, Any], list[Outcome], dict[str, Path]]:
     """Write every report of the run; return its exit code, final header, outcomes and
-    the bundle written (certification profile), if any."""
+    the files written by name (the bundle under BUNDLE_NAME, when there is one)."""
     settings = context.settings
     final = finish_header(context, header)
     quota = error if isinstance(error, QuotaExhausted) else context.sender.quota_exhausted
@@ -327,12 +327,11 @@ def finish(
         written = write_reports(report_dir, outcomes, final, summary_md)
     except OSError as exc:  # checked at the start; something changed underneath the run
         print(f"error: the reports could not be written: {exc}", file=sys.stderr)
-        return max(code, 2), final, outcomes, None
-    bundle = None
+        return max(code, 2), final, outcomes, {}
     if settings.certification and error is None:
         from conformance.bundle import write_bundle  # cryptography: this profile only
 
-        bundle = write_bundle(
+        written[BUNDLE_NAME] = write_bundle(
             report_dir / BUNDLE_NAME,
             {k: v for k, v in written.items() if k != "summary.md"},
             contract_path(settings.edition),
@@ -341,7 +340,7 @@ def finish(
             outcomes,
             Path(settings.signing_key) if settings.signing_key else None,
         )
-    return code, final, outcomes, bundle
+    return code, final, outcomes, written
 
 
 def report_refused_settings(

@@ -31,7 +31,15 @@ INT_SETTINGS = frozenset(
 )
 FLOAT_SETTINGS = frozenset({"timeout", "max_time", "run_timeout"})
 BOOL_SETTINGS = frozenset(
-    {"strict", "strict_typing", "insecure", "skip_properties", "require_complete", "certification"}
+    {
+        "strict",
+        "strict_typing",
+        "insecure",
+        "skip_properties",
+        "exitfirst",
+        "require_complete",
+        "certification",
+    }
 )
 # `--target embedded` asks for the embedded reference by name (Settings.target None).
 EMBEDDED = "embedded"
@@ -113,6 +121,8 @@ class Settings:
     examples: int = 100  # generated examples per property (schemathesis and hypothesis)
     max_time: float = 120.0  # seconds for the property-based phase; it stops generating after
     skip_properties: bool = False
+    # a MUST failed on the fixed scenarios: the property-based phase is not sent
+    exitfirst: bool = False
     # a MUST left unjudged (a role, a deselection, the budget) fails the run
     require_complete: bool = False
     # the contract judged: the platform's, or RFC 6749 alone (any OAuth 2.0 server)
@@ -194,6 +204,9 @@ FLAG_HELP: dict[str, str] = {
     "examples": "generated examples per property (default 100)",
     "max_time": "seconds the property-based phase may take (default 120)",
     "skip_properties": "run the scenario checks only, no property-based phase",
+    "exitfirst": "stop sending once a MUST has failed: the fixed scenarios are judged first, "
+    "and the property-based phase is not sent if one failed (the verdict says the run was "
+    "cut short; never a PASS)",
     "require_complete": "a MUST requirement left untested (missing role, deselected, budget) "
     "fails the run (implied by --certification)",
     "contract": "platform (default: the platform's contract) or rfc6749 (any OAuth 2.0 token "

@@ -158,6 +158,12 @@ def validate(settings: Settings) -> Settings:
     """Reject values no run could use, naming the setting to fix."""
     settings = _resolve_profile(settings)
     if settings.certification:
+        if settings.exitfirst:
+            raise ConfigError(
+                "The certification profile judges every MUST requirement; --exitfirst would "
+                "leave some unsent.\n\nDrop --exitfirst (CONFORMANCE_EXITFIRST).",
+                setting="exitfirst",
+            )
         settings = replace(settings, require_complete=True)  # a certificate covers every MUST
     if settings.rate_limit is None:
         settings = replace(settings, rate_limit=default_rate_limit(settings.target))

@@ -82,6 +82,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "recordings",
             "redact",
             "results",
+            "scenarios",
             "sender",
             "settings",
             "waivers",
@@ -124,6 +125,7 @@ ALLOWED: dict[str, frozenset[str]] = {
             "tuning",
         },
         "cli": {
+            "__init__",
             "bundle",
             "contract",
             "errors",

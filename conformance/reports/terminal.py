@@ -34,13 +34,22 @@ def pacing_line(header: Mapping[str, Any]) -> str:
     )
 
 
-def render_summary(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> str:
-    """Verdict and counts, the run's request figures, then a table of non-passing cases."""
+def render_summary(
+    outcomes: Sequence[Outcome], header: Mapping[str, Any], brief: bool = False
+) -> str:
+    """Verdict and counts, the run's request figures, then a table of non-passing cases;
+    `brief`: the verdict and the failures and errors alone."""
     counts = Counter(o.outcome for o in outcomes)
     complete = bool(header.get("require_complete"))
-    lines = [
+    verdict = (
         f"Conformance {verdict_line(outcomes, complete)}: {header.get('target')} "
-        f"(edition {header.get('edition')}, profile {header.get('profile', 'default')})",
+        f"(edition {header.get('edition')}, profile {header.get('profile', 'default')})"
+    )
+    if brief:
+        shown = [o for o in outcomes if o.outcome in ("error", "failed")]
+        return "\n".join([verdict, *_table(shown, [])])
+    lines = [
+        verdict,
         "  " + ", ".join(f"{counts.get(k, 0)} {k}" for k in OUTCOMES),
         f"  requests sent: {header.get('requests_sent', '?')} "
         f"({header.get('generated_requests', 0)} generated, seed {header.get('seed')}), "
@@ -51,28 +60,31 @@ def render_summary(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> st
     untested = untested_musts(outcomes)
     if untested:
         lines.append(f"  MUST requirements not tested: {', '.join(untested)}")
+    stale = sorted(o.case_id for o in outcomes if o.waiver and o.waiver.get("state") == "stale")
+    return "\n".join(lines + _table([o for o in outcomes if o.outcome != "passed"], stale))
+
+
+def _table(shown: Sequence[Outcome], stale: Sequence[str]) -> list[str]:
+    """The cases `shown`, worst first, and the stale waivers, as aligned rows."""
     rows = [
         (o.outcome.upper(), o.level, o.case_id, (o.message.splitlines() or [""])[0])
         for kind in READING_ORDER
-        if kind != "passed"
-        for o in sorted((o for o in outcomes if o.outcome == kind), key=lambda o: o.case_id)
+        for o in sorted((o for o in shown if o.outcome == kind), key=lambda o: o.case_id)
     ]
-    stale = sorted(o.case_id for o in outcomes if o.waiver and o.waiver.get("state") == "stale")
     rows += [
         ("STALE", "-", case_id, "waiver for a requirement that now passes") for case_id in stale
     ]
-    if rows:
-        widths = [
-            max(len(r[i]) for r in rows + [("OUTCOME", "LEVEL", "CASE", "")]) for i in (0, 1, 2)
-        ]
-        lines.append("")
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows + [("OUTCOME", "LEVEL", "CASE", "")]) for i in (0, 1, 2)]
+    lines = [
+        "",
+        f"  {'OUTCOME':<{widths[0]}}  {'LEVEL':<{widths[1]}}  {'CASE':<{widths[2]}}  REASON",
+    ]
+    for kind, level, case_id, reason in rows:
+        if len(reason) > REASON_WIDTH:
+            reason = reason[: REASON_WIDTH - 1] + "…"
         lines.append(
-            f"  {'OUTCOME':<{widths[0]}}  {'LEVEL':<{widths[1]}}  {'CASE':<{widths[2]}}  REASON"
+            f"  {kind:<{widths[0]}}  {level:<{widths[1]}}  {case_id:<{widths[2]}}  {reason}"
         )
-        for kind, level, case_id, reason in rows:
-            if len(reason) > REASON_WIDTH:
-                reason = reason[: REASON_WIDTH - 1] + "…"
-            lines.append(
-                f"  {kind:<{widths[0]}}  {level:<{widths[1]}}  {case_id:<{widths[2]}}  {reason}"
-            )
-    return "\n".join(lines)
+    return lines
