@@ -11,7 +11,7 @@ from pathlib import Path
 from conformance import __version__
 from conformance.contract import ALL_EDITIONS, DEFAULT_EDITION, EDITIONS
 from conformance.errors import ConformanceError
-from conformance.results import EXIT_COULD_NOT_RUN
+from conformance.results import EXIT_COULD_NOT_RUN, EXIT_MUST_FAILED, EXIT_OK
 from conformance.settings import BOOL_SETTINGS, FLAG_HELP
 
 RUN_EPILOG = """\
@@ -91,8 +91,24 @@ def _add_spec(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     build.add_argument(
         "--edition", choices=ALL_EDITIONS, default=None, help="default: every edition"
     )
-    diff = actions.add_parser("diff", help="compare our document with a vendor OpenAPI document")
+    diff = actions.add_parser(
+        "diff",
+        help="compare our document with a vendor OpenAPI document",
+        epilog="exit codes: 0 compared (no difference, or --fail-on-difference not given), "
+        "1 the documents differ and --fail-on-difference was given, 2 a document unreadable",
+    )
     diff.add_argument("vendor", type=Path)
+    diff.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default: grouped by area, for people) or json (for tools)",
+    )
+    diff.add_argument(
+        "--fail-on-difference",
+        action="store_true",
+        help="exit 1 when the documents differ (a CI gate on a vendor's new release)",
+    )
     diff.add_argument(
         "--edition",
         choices=EDITIONS,
@@ -209,8 +225,12 @@ def _spec(args: argparse.Namespace) -> int:
     vendor = spec_diff.load_document(args.vendor)
     edition = args.edition or spec_diff.edition_of(vendor) or DEFAULT_EDITION
     ours = openapi.build_openapi(load_contract(), edition)
-    print(spec_diff.render_diff(spec_diff.diff_documents(ours, vendor)), end="")
-    return 0
+    differences = spec_diff.diff_documents(ours, vendor)
+    if args.format == "json":
+        print(spec_diff.render_json(differences, edition, args.vendor), end="")
+    else:
+        print(spec_diff.render_diff(differences), end="")
+    return EXIT_MUST_FAILED if differences and args.fail_on_difference else EXIT_OK
 
 
 def _bundle(args: argparse.Namespace) -> int:

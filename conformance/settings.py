@@ -132,7 +132,7 @@ class Settings:
     # given: an alias of the two above; after validation, their name in reports
     profile: str = "default"
     waivers: str | None = None  # TOML file of accepted deviations
-    summary_md: str | None = None  # also write a Markdown summary here (CI job summaries)
+    summary_md: str | None = None  # also append a Markdown summary here (CI job summaries)
     signing_key: str | None = None  # PEM Ed25519 private key that signs the bundle
 
     def client(self, role: str = "") -> Client | None:
@@ -215,6 +215,7 @@ FLAG_HELP: dict[str, str] = {
     "signed bundle",
     "profile": "deprecated alias: certification is --certification, rfc6749 is --contract rfc6749",
     "waivers": "TOML file of accepted deviations (requirement, reason, expires)",
-    "summary_md": "also write a Markdown summary to this path (CI job summaries)",
+    "summary_md": "also append a Markdown summary to this file (CI job summaries: "
+    "$GITHUB_STEP_SUMMARY)",
     "signing_key": "PEM Ed25519 private key that signs the certification bundle",
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,18 @@ def render_diff(differences: list[Difference]) -> str:
             lines += [f"  {d.location}", f"    ours:   {d.ours}", f"    theirs: {d.theirs}"]
             lines += [f"    note:   {d.note}"] if d.note else []
     return "\n".join(lines) + "\n"
+
+
+def render_json(differences: list[Difference], edition: str, vendor: Path) -> str:
+    """The differences as a JSON document, for tools: our edition, the vendor document,
+    the count, and each difference with the fields the text shows."""
+    document = {
+        "edition": edition,
+        "vendor": str(vendor),
+        "count": len(differences),
+        "differences": [asdict(d) for d in differences],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _join(values: Iterable[object], empty: str = "none") -> str:

@@ -185,3 +185,23 @@ def test_exit_code__a_run_cut_short_is_never_a_pass() -> None:
     assert exit_code(outcomes) == 1
     assert verdict_line(outcomes).startswith("FAIL (cut short by --exitfirst; incomplete: ")
     assert exit_code([outcome("passed"), outcome("skipped", "needs a role")]) == 0
+
+
+def test_summary_md__appended_to_what_the_job_summary_holds(tmp_path: Path) -> None:
+    # GitHub gives every step of a job one $GITHUB_STEP_SUMMARY file to append to.
+    summary = tmp_path / "step-summary.md"
+    summary.write_text("## An earlier step\n\nIts table", encoding="utf-8")  # no final newline
+    for _ in range(2):
+        done = conformance(
+            "run",
+            "--skip-properties",
+            "--report-dir",
+            str(tmp_path / "out"),
+            "--summary-md",
+            str(summary),
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("## An earlier step\n\nIts table\n\n## Conformance: PASS")
+    assert text.count("## Conformance: PASS") == 2
+    assert "\n\n## Conformance: PASS" in text.split("## Conformance: PASS", 1)[1]

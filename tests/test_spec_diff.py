@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -338,3 +340,59 @@ def test_load_document__missing_or_invalid_is_a_config_error(
         load_document(path)
     assert raised.value.setting == "VENDOR"
     assert str(path) in str(raised.value)
+
+
+# --- the command: text or JSON, and an exit code a CI step can gate on ------------------
+
+OURS_1_3_1 = Path(__file__).resolve().parents[1] / "specs" / "openapi-1.3.1.yaml"
+
+
+def spec_diff(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "spec", "diff", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def changed(tmp_path: Path) -> Path:
+    """Our 1.3.1 document without Pragma on its token answers: one difference."""
+    document = load_document(OURS_1_3_1)
+    for response in document["paths"]["/oauth2/v1/token"]["post"]["responses"].values():
+        response.get("headers", {}).pop("Pragma", None)
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+def test_cli_spec_diff__fail_on_difference_exits_1_only_when_they_differ(changed: Path) -> None:
+    same = spec_diff(str(OURS_1_3_1), "--fail-on-difference")
+    assert (same.returncode, same.stdout) == (0, "No differences.\n")
+    differs = spec_diff(str(changed), "--fail-on-difference")
+    assert differs.returncode == 1, differs.stderr
+    assert differs.stdout.startswith("1 differences") and "Pragma" in differs.stdout
+    assert spec_diff(str(changed)).returncode == 0  # reporting alone is no failure
+    assert spec_diff("missing.yaml", "--fail-on-difference").returncode == 2
+
+
+def test_cli_spec_diff__json_holds_each_difference_as_the_text_shows_it(changed: Path) -> None:
+    done = spec_diff(str(changed), "--format", "json", "--fail-on-difference")
+    assert done.returncode == 1, done.stderr
+    document = json.loads(done.stdout)
+    assert document["edition"] == "1.3.1" and document["vendor"] == str(changed)
+    assert document["count"] == len(document["differences"]) == 1
+    (difference,) = document["differences"]
+    assert difference == {
+        "area": "response headers",
+        "location": f"{TOKEN}: Pragma",
+        "ours": "on 200",
+        "theirs": "absent",
+        "note": difference["note"],
+    }
+    text = spec_diff(str(changed)).stdout
+    assert all(str(value) in text for value in difference.values())
+    empty = json.loads(spec_diff(str(OURS_1_3_1), "--format", "json").stdout)
+    assert (empty["count"], empty["differences"]) == (0, [])

@@ -1,4 +1,4 @@
-"""A Markdown summary for CI job summaries (`--summary-md PATH`)."""
+"""A Markdown summary for CI job summaries (`--summary-md PATH`), appended to the file."""
 
 from __future__ import annotations
 
@@ -48,6 +48,12 @@ def render_markdown(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> s
 
 
 def write_markdown(path: Path, outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> Path:
+    """Append the summary to `path`: a CI job summary ($GITHUB_STEP_SUMMARY) is one file
+    every step of the job appends to, and a write would erase the steps before."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_markdown(outcomes, header), encoding="utf-8")
+    earlier = path.read_bytes()[-1:] if path.is_file() else b""
+    with path.open("a", encoding="utf-8") as summary:
+        if earlier and earlier != b"\n":
+            summary.write("\n")  # a heading must start a line of its own
+        summary.write(("\n" if earlier else "") + render_markdown(outcomes, header))
     return path
