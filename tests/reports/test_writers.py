@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import jsonschema
+import junitparser
+import pytest
 
 from conformance.reports.junit import render_junit, write_junit
 from conformance.reports.markdown import render_markdown
@@ -57,10 +61,13 @@ def test_junit__failure_error_and_skip_are_distinct_with_their_texts(tmp_path: P
     assert waived is not None and "gateway strips it" in (waived.text or "")
 
 
-def test_junit__properties_name_requirement_level_edition_grant() -> None:
+def test_junit__each_case_states_requirement_level_edition_grant_in_its_output() -> None:
     case = _cases(render_junit(SAMPLE, HEADER))["RESP-PRAGMA[password]"]
-    properties = {p.get("name"): p.get("value") for p in case.iter("property")}
-    assert properties == {
+    assert case.find("properties") is None  # junit-10.xsd allows none in a testcase
+    out = case.find("system-out")
+    assert out is not None and out.text is not None
+    facts = dict(line.split(": ", 1) for line in out.text.split("\n\n")[0].splitlines())
+    assert facts == {
         "requirement": "RESP-PRAGMA",
         "level": "SHOULD",
         "edition": "1.3.1",
@@ -68,6 +75,104 @@ def test_junit__properties_name_requirement_level_edition_grant() -> None:
         "outcome": "warned",
         "decision": "D7",
     }
+    assert "WARNED: " in out.text
+
+
+# The common JUnit schema (Jenkins' junit-10.xsd, which Ant's and Surefire's output
+# follow): per element, the attributes it may carry (required ones starred) and the
+# elements it may hold. Written here from those facts, so the test needs no download.
+JUNIT_SCHEMA: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "testsuites": (
+        frozenset({"name", "time", "tests", "failures", "errors"}),
+        frozenset({"testsuite"}),
+    ),
+    "testsuite": (
+        frozenset(
+            {"*name", "*tests", "*failures", "*errors", "group", "time", "skipped"}
+            | {"timestamp", "hostname", "id", "package", "file", "log", "url"}
+        ),
+        frozenset({"testsuite", "properties", "testcase", "system-out", "system-err"}),
+    ),
+    "properties": (frozenset(), frozenset({"property"})),
+    "property": (frozenset({"*name", "*value"}), frozenset()),
+    "testcase": (
+        frozenset({"*name", "time", "classname", "group"}),
+        frozenset({"skipped", "error", "failure", "system-out", "system-err"})
+        | frozenset({"rerunFailure", "rerunError", "flakyFailure", "flakyError"}),
+    ),
+    **{
+        name: (frozenset({"type", "message"}), frozenset())
+        for name in ("failure", "error", "skipped")
+    },
+    **{name: (frozenset(), frozenset()) for name in ("system-out", "system-err")},
+}
+SUREFIRE_TIME = re.compile(r"(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?")
+
+
+def schema_problems(element: ET.Element) -> list[str]:
+    """What in `element` and below the common JUnit schema does not allow."""
+    if element.tag not in JUNIT_SCHEMA:
+        return [f"element <{element.tag}>"]
+    attributes, children = JUNIT_SCHEMA[element.tag]
+    allowed = {a.lstrip("*") for a in attributes}
+    required = {a[1:] for a in attributes if a.startswith("*")}
+    problems = [f"<{element.tag} {a}=>" for a in sorted(set(element.attrib) - allowed)]
+    problems += [f"<{element.tag}> without {a}" for a in sorted(required - set(element.attrib))]
+    time = element.attrib.get("time", "") if element.tag in {"testsuites", "testsuite"} else ""
+    if not SUREFIRE_TIME.fullmatch(time):
+        problems.append(f"<{element.tag} time={time!r}>")
+    for child in element:
+        if child.tag not in children:
+            problems.append(f"<{child.tag}> in <{element.tag}>")
+        problems += schema_problems(child)
+    return problems
+
+
+REQUIRE_COMPLETE = {**HEADER, "require_complete": True}
+
+
+@pytest.mark.parametrize("header", [HEADER, REQUIRE_COMPLETE], ids=["default", "complete"])
+def test_junit__only_what_the_common_junit_schema_allows(header: dict[str, Any]) -> None:
+    hostile = outcome("ERR-CODE", "warned", level="SHOULD", message="a\x00<b>&")
+    assert schema_problems(ET.fromstring(render_junit([*SAMPLE, hostile], header))) == []
+
+
+def test_junit__the_schema_check_refuses_what_jenkins_refuses() -> None:
+    # The check itself, on the shapes junit-10.xsd refuses: properties in a testcase, an
+    # attribute it does not define, a testsuite without its counts.
+    case = ET.fromstring(
+        '<testsuites><testsuite name="s"><testcase name="t" file="x.py"><properties/>'
+        "</testcase></testsuite></testsuites>"
+    )
+    assert schema_problems(case) == [
+        "<testsuite> without errors",
+        "<testsuite> without failures",
+        "<testsuite> without tests",
+        "<testcase file=>",
+        "<properties> in <testcase>",
+    ]
+
+
+def test_junit__every_classname_and_name_pair_is_unique() -> None:
+    # GitLab keeps one test case per (classname, name): a repeat would hide a result.
+    root = ET.fromstring(render_junit(SAMPLE, HEADER))
+    pairs = [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
+    assert len(pairs) == len(set(pairs)) == len(SAMPLE)
+
+
+def test_junit__a_maintained_reader_parses_it_back(tmp_path: Path) -> None:
+    path = write_junit(tmp_path / "junit.xml", SAMPLE, HEADER)
+    xml = junitparser.JUnitXml.fromfile(str(path))
+    suites = list(xml) if isinstance(xml, junitparser.JUnitXml) else [xml]
+    (suite,) = suites
+    assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (6, 1, 1, 1)
+    results = {case.name: [type(r).__name__ for r in case.result] for case in suite}
+    assert results["RESP-TOKEN-TYPE[client_credentials]"] == ["Failure"]
+    assert results["NO-5XX"] == ["Error"]
+    assert results["CODE-SUCCESS[authorization_code]"] == ["Skipped"]
+    assert results["RESP-PRAGMA[password]"] == []  # a warning passes
+    passed = {name for name, kinds in results.items() if not kinds}
+    assert len(passed) == 3
 
 
 def test_junit__hostile_text_stays_well_formed_xml() -> None:
