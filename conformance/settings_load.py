@@ -96,6 +96,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 ENV_NAMES = tuple(ENV_PREFIX + name.upper() for name in SETTING_NAMES)
+# Variables of the project's own tests, not of a run (docs/spec-diff.md): a shell that
+# exports one for pytest must still run `conformance run`.
+NOT_SETTINGS = frozenset({ENV_PREFIX + "VENDOR_DOCS"})
 
 
 def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -107,7 +110,7 @@ def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     settings whose empty value means something."""
     found: dict[str, Any] = {}
     for variable, value in environ.items():
-        if not variable.startswith(ENV_PREFIX):
+        if not variable.startswith(ENV_PREFIX) or variable in NOT_SETTINGS:
             continue
         if variable not in ENV_NAMES:
             raise ConfigError(

@@ -260,3 +260,13 @@ def test_contract__unknown_suggests_the_closest() -> None:
     with pytest.raises(ConfigError, match="did you mean 'rfc6749'") as raised:
         load_settings({"contract": "rfc6794"}, None, {})
     assert raised.value.setting == "contract"
+
+
+def test_environment__the_tests_opt_in_variable_is_not_a_setting_nor_an_error() -> None:
+    # CONFORMANCE_VENDOR_DOCS is for pytest (docs/spec-diff.md); a shell exporting it
+    # still runs the suite, while a misspelt setting is still refused.
+    assert load_settings({}, None, {"CONFORMANCE_VENDOR_DOCS": "/docs"}) == load_settings(
+        {}, None, {}
+    )
+    with pytest.raises(ConfigError, match="CONFORMANCE_VENDOR_DOC"):
+        load_settings({}, None, {"CONFORMANCE_VENDOR_DOC": "/docs"})

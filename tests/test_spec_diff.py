@@ -1,8 +1,16 @@
-"""`spec_diff` finds what differs between our document and the platform's, and nothing else."""
+"""`spec_diff` finds what differs between our document and the platform's, and nothing else.
+
+The platform's releases are stood in for by documents of the project's own,
+tests/fixtures/openapi/platform-<edition>.yaml, written in their shape and departing from
+the contract where they do. With CONFORMANCE_VENDOR_DOCS=DIR (docs/spec-diff.md), the
+platform's own documents in DIR are held to the same assertions besides.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,10 +31,10 @@ from conformance.spec_diff import (
     render_diff,
 )
 
-VENDOR = Path(__file__).resolve().parents[2] / "shared" / "vendor"
-needs_vendor = pytest.mark.skipif(
-    not VENDOR.is_dir(), reason=f"the platform's documents are not at {VENDOR}"
-)
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "openapi"
+# Read at import: the autouse fixture clears every CONFORMANCE_* variable before a test.
+VENDOR_DOCS = os.environ.get("CONFORMANCE_VENDOR_DOCS")
+SOURCES = ["fixture", *(["vendor"] if VENDOR_DOCS else [])]
 TOKEN = "POST /oauth2/v1/token"
 REVOKE = "DELETE /oauth2/v1/revoke"
 
@@ -35,8 +43,21 @@ def ours(edition: str) -> dict[str, Any]:
     return build_openapi(load_contract(), edition)
 
 
-def vendor(edition: str) -> dict[str, Any]:
-    return load_document(VENDOR / f"candescent-di-api-{edition}.oauth.yaml")
+@pytest.fixture(params=SOURCES)
+def source(request: pytest.FixtureRequest) -> str:
+    """Where the platform's release comes from: the project's fixture, or (opt-in) the
+    platform's own document."""
+    return str(request.param)
+
+
+def vendor_path(edition: str, source: str = "fixture") -> Path:
+    if source == "vendor" and VENDOR_DOCS:
+        return Path(VENDOR_DOCS) / f"candescent-di-api-{edition}.oauth.yaml"
+    return FIXTURES / f"platform-{edition}.yaml"
+
+
+def vendor(edition: str, source: str = "fixture") -> dict[str, Any]:
+    return load_document(vendor_path(edition, source))
 
 
 def entries(differences: list[Difference]) -> set[tuple[str, str, str, str]]:
@@ -50,27 +71,26 @@ def find(differences: list[Difference], area: str, location: str) -> Difference:
     return matches[0]
 
 
-@needs_vendor
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_vendor__is_read_as_its_own_edition(edition: str) -> None:
-    assert edition_of(vendor(edition)) == edition
+def test_vendor__is_read_as_its_own_edition(edition: str, source: str) -> None:
+    assert edition_of(vendor(edition, source)) == edition
 
 
-@needs_vendor
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_vendor__legacy_v1_endpoint_is_reported_as_out_of_scope(edition: str) -> None:
+def test_vendor__legacy_v1_endpoint_is_reported_as_out_of_scope(edition: str, source: str) -> None:
     found = find(
-        diff_documents(ours(edition), vendor(edition)), "operations", "POST /v1/oauth/token"
+        diff_documents(ours(edition), vendor(edition, source)), "operations", "POST /v1/oauth/token"
     )
     assert found.ours == "absent"
     assert found.theirs.startswith("documented (")
     assert "legacy" in found.note
 
 
-@needs_vendor
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_vendor__security_is_bearer_at_the_root_and_basic_as_a_parameter(edition: str) -> None:
-    differences = diff_documents(ours(edition), vendor(edition))
+def test_vendor__security_is_bearer_at_the_root_and_basic_as_a_parameter(
+    edition: str, source: str
+) -> None:
+    differences = diff_documents(ours(edition), vendor(edition, source))
     for operation in (TOKEN, REVOKE):
         found = find(differences, "security", operation)
         assert found.ours == "basicAuth (http basic) [operation security]"
@@ -79,18 +99,16 @@ def test_vendor__security_is_bearer_at_the_root_and_basic_as_a_parameter(edition
         )
 
 
-@needs_vendor
-def test_vendor_1_11_0__declares_no_transaction_id_response_header() -> None:
-    differences = diff_documents(ours("1.11.0"), vendor("1.11.0"))
+def test_vendor_1_11_0__declares_no_transaction_id_response_header(source: str) -> None:
+    differences = diff_documents(ours("1.11.0"), vendor("1.11.0", source))
     assert {
         ("response headers", f"{TOKEN}: transactionId", "on 200, 400, 401, 403, 500", "absent"),
         ("response headers", f"{REVOKE}: transactionId", "on 204, 400, 401, 403, 500", "absent"),
     } <= entries(differences)
 
 
-@needs_vendor
-def test_vendor_1_3_1__declares_transaction_id_on_every_response() -> None:
-    differences = diff_documents(ours("1.3.1"), vendor("1.3.1"))
+def test_vendor_1_3_1__declares_transaction_id_on_every_response(source: str) -> None:
+    differences = diff_documents(ours("1.3.1"), vendor("1.3.1", source))
     assert not [
         d
         for d in differences
@@ -98,17 +116,15 @@ def test_vendor_1_3_1__declares_transaction_id_on_every_response() -> None:
     ]
 
 
-@needs_vendor
-def test_vendor_1_3_1__expires_in_is_a_string_with_integer_examples() -> None:
-    differences = diff_documents(ours("1.3.1"), vendor("1.3.1"))
+def test_vendor_1_3_1__expires_in_is_a_string_with_integer_examples(source: str) -> None:
+    differences = diff_documents(ours("1.3.1"), vendor("1.3.1", source))
     for grant in ("client_credentials", "password", "authorization_code", "refresh_token"):
         found = find(differences, "response fields", f"{TOKEN} 200 {grant}: expires_in")
         assert (found.ours, found.theirs) == ("integer | string", "string")
         assert "their examples are integer" in found.note
 
 
-@needs_vendor
-def test_vendor_1_3_1__request_and_header_differences() -> None:
+def test_vendor_1_3_1__request_and_header_differences(source: str) -> None:
     assert {
         ("request headers", f"{TOKEN}: transactionId", "required string (uuid)", "required string"),
         (
@@ -127,13 +143,12 @@ def test_vendor_1_3_1__request_and_header_differences() -> None:
             "https://api.candescent.com/digitalbanking",
             "https://api.candescent.com/digitalbanking/stage",
         ),
-    } <= entries(diff_documents(ours("1.3.1"), vendor("1.3.1")))
+    } <= entries(diff_documents(ours("1.3.1"), vendor("1.3.1", source)))
 
 
-@needs_vendor
-def test_vendor_1_11_0__institution_id_is_also_required_for_authorization_code() -> None:
+def test_vendor_1_11_0__institution_id_is_also_required_for_authorization_code(source: str) -> None:
     found = find(
-        diff_documents(ours("1.11.0"), vendor("1.11.0")),
+        diff_documents(ours("1.11.0"), vendor("1.11.0", source)),
         "request headers",
         f"{TOKEN}: institutionId",
     )
@@ -142,28 +157,28 @@ def test_vendor_1_11_0__institution_id_is_also_required_for_authorization_code()
     )
 
 
-@needs_vendor
-def test_vendor__cmn_90006_is_400_in_1_3_1_and_403_in_1_11_0() -> None:
+def test_vendor__cmn_90006_is_400_in_1_3_1_and_403_in_1_11_0(source: str) -> None:
     # 1.11.0 agrees with its own release...
-    differences = diff_documents(ours("1.11.0"), vendor("1.11.0"))
+    differences = diff_documents(ours("1.11.0"), vendor("1.11.0", source))
     assert "CMN_90006" not in {d.location for d in differences}
     # ...1.3.1 adds 403 to its table's 400 (its own 403 response is this case), and says so
-    own = find(diff_documents(ours("1.3.1"), vendor("1.3.1")), "error codes", "CMN_90006")
+    own = find(diff_documents(ours("1.3.1"), vendor("1.3.1", source)), "error codes", "CMN_90006")
     assert (own.ours, own.theirs) == ("400, 403", "400")
     # ...and the diff shows the move when the editions are crossed.
-    crossed = find(diff_documents(ours("1.3.1"), vendor("1.11.0")), "error codes", "CMN_90006")
+    crossed = find(
+        diff_documents(ours("1.3.1"), vendor("1.11.0", source)), "error codes", "CMN_90006"
+    )
     assert (crossed.ours, crossed.theirs) == ("400, 403", "403")
-    back = find(diff_documents(ours("1.11.0"), vendor("1.3.1")), "error codes", "CMN_90006")
+    back = find(diff_documents(ours("1.11.0"), vendor("1.3.1", source)), "error codes", "CMN_90006")
     assert (back.ours, back.theirs) == ("403", "400")
 
 
-@needs_vendor
-def test_vendor__error_code_tables_are_read() -> None:
+def test_vendor__error_code_tables_are_read(source: str) -> None:
     assert {
         ("error codes", "CMN_90020", "not documented", "400"),
         ("error codes", "CMN_90021", "not documented", "400"),
-    } <= entries(diff_documents(ours("1.3.1"), vendor("1.3.1")))
-    differences = diff_documents(ours("1.11.0"), vendor("1.11.0"))
+    } <= entries(diff_documents(ours("1.3.1"), vendor("1.3.1", source)))
+    differences = diff_documents(ours("1.11.0"), vendor("1.11.0", source))
     assert "CMN_90003" not in {d.location for d in differences}  # both drop it in 1.11.0
     assert "table 'Auth-Code'" in find(differences, "error codes", "CMN_90018").note
 
@@ -174,15 +189,40 @@ def test_our_document__against_itself_has_no_differences(edition: str) -> None:
     assert render_diff([]) == "No differences.\n"
 
 
-@needs_vendor
 @pytest.mark.parametrize("edition", EDITIONS)
-def test_render__groups_by_area_in_a_stable_order(edition: str) -> None:
-    differences = diff_documents(ours(edition), vendor(edition))
+def test_render__groups_by_area_in_a_stable_order(edition: str, source: str) -> None:
+    differences = diff_documents(ours(edition), vendor(edition, source))
     text = render_diff(differences)
-    assert text == render_diff(diff_documents(ours(edition), vendor(edition)))
+    assert text == render_diff(diff_documents(ours(edition), vendor(edition, source)))
     headings = [line.split(" (")[0] for line in text.splitlines() if line and line[0] != " "]
     areas = [h for h in headings if h in AREAS]
     assert areas == sorted(set(areas), key=AREAS.index)
+
+
+def _shown_in_docs(edition: str) -> set[tuple[str, str, str, str]]:
+    """The differences docs/spec-diff.md shows for the platform's release `edition`."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "spec-diff.md").read_text("utf-8")
+    block = re.search(rf"<!-- spec-diff {re.escape(edition)} -->\n```text\n(.*?)\n```", page, re.S)
+    assert block is not None, f"docs/spec-diff.md lacks the spec-diff {edition} markers"
+    lines, area, shown = block.group(1).splitlines(), "", set()
+    for index, line in enumerate(lines):
+        heading = re.fullmatch(r"(\S.*) \(\d+\)", line)
+        if heading and heading.group(1) in AREAS:
+            area = heading.group(1)
+        elif line.startswith("  ") and not line.startswith("    "):
+            ours, theirs = (lines[index + n].split(":", 1)[1].strip() for n in (1, 2))
+            shown.add((area, line.strip(), ours, theirs))
+    return shown
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_fixtures__make_every_difference_the_docs_show_of_the_platforms_release(
+    edition: str,
+) -> None:
+    # The page shows the platform's own documents' diff; the fixtures stand in for them.
+    shown = _shown_in_docs(edition)
+    assert len(shown) > 20
+    assert shown <= entries(diff_documents(ours(edition), vendor(edition)))
 
 
 # --- a synthetic pair: every kind of difference, and exactly those -----------------------
