@@ -19,23 +19,32 @@ it); refused, its answer is judged by the run-wide RFC checks (RFC-ERROR-STATUS,
 (2) RFC 6749 defines no revocation.
 
 Every exchange feeds the run-wide rules of the run's contract (TOKEN-UNIQUE: access
-tokens never repeat; TXID-PRESENT; NO-5XX; RFC-ERROR-BODY; ...). Requests go one at a
-time (each step depends on the answers before it), and on the platform TXID-ECHO judges
-them too. Under RFC 6749 no transactionId is sent (`Recorder.request`).
+tokens never repeat; TXID-PRESENT; NO-5XX; RFC-ERROR-BODY; ...). On the platform
+TXID-ECHO judges them too. Under RFC 6749 no transactionId is sent (`Recorder.request`).
 
-The model is the target's state, so it lives for the whole run (`Tokens`): each
-hypothesis example goes on from where the last one left the target. It only labels
-what it knows: after an answer it did not expect it stops using that session, and
-once a rotated-out token of a session came back (a server may then end the session,
-RFC 9700 4.14.2) the session's own refreshes and revocation are labelled
-`refresh-after-reuse` and `revoke-after-reuse`, which no check judges. One session
-is never revoked while it is the only live one. Logins are real logins of the
-configured user: few (LOGIN_CAP), only when fewer than two sessions are live, and
-never with a wrong password.
+Each step needs the answer before it, so one machine sends one request at a time:
+against a target 50 ms away one machine's 140-odd steps alone took 7 s. So MACHINES
+machines walk side by side, each its own thread, its own sessions (its own logins)
+and its own seeded stream (`Recorder(ctx, NAME, stream="machine-<i>")`), so what one
+sends depends on its seed and its own answers only, never on how the machines
+interleave. They take turns to generate (`concurrency.Turns`: hypothesis runs in one
+thread at a time), and each wait for an answer lends the turn to another. The
+recording is machine 0's exchanges, then machine 1's, and so on.
+
+The model is the target's state, so it lives for the whole run (`Tokens`, one per
+machine): each hypothesis example goes on from where the last one left the target. It
+only labels what it knows: after an answer it did not expect it stops using that
+session, and once a rotated-out token of a session came back (a server may then end
+the session, RFC 9700 4.14.2) the session's own refreshes and revocation are labelled
+`refresh-after-reuse` and `revoke-after-reuse`, which no check judges. One session is
+never revoked while it is the only live one. Logins are real logins of the configured
+user: few (LOGIN_CAP in the run, dealt out to the machines), only when fewer than two
+of the machine's sessions are live, and never with a wrong password.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -44,6 +53,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from conformance.exchange import Exchange
+from conformance.properties.pipeline import workers_for
 from conformance.properties.recording import Recorder, property_settings
 from conformance.scenarios import PW, RT, password_form, refresh_token_of, scenario
 from conformance.scenarios.base import BOTH, USER_UNDER_RFC6749, expecting
@@ -54,7 +64,13 @@ if TYPE_CHECKING:
 NAME = "prop_lifecycle"
 MACHINE_SHARE = 5  # each example is a walk of STEPS rules: a fifth of the examples
 STEPS = 10
-LOGIN_CAP = 8  # real logins per run
+LOGIN_CAP = 8  # real logins per run, all machines together
+# Machines walking side by side, at most. Each needs logins of its own from LOGIN_CAP,
+# and two live sessions for its revocation and other-client steps: four leave two each.
+MACHINES = 4
+# Examples a machine walks, at least: hypothesis' first is its simplest (one rule again
+# and again), and a machine of one or two more often missed a kind of step (reuse).
+MIN_WALKS = 3
 LIVE_SESSIONS = 2  # a login only when fewer sessions are live
 NEVER_ISSUED_PREFIX = "conformance-never-issued-"
 _TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
@@ -109,11 +125,12 @@ class Tokens:
 class LifecycleRun:
     """The run's side of the machine: the recording, the model, the logins."""
 
-    def __init__(self, ctx: RunContext) -> None:
+    def __init__(self, ctx: RunContext, index: int = 0, login_cap: int = LOGIN_CAP) -> None:
         self.ctx = ctx
-        self.rec = Recorder(ctx, NAME)
+        self.rec = Recorder(ctx, NAME, stream=f"machine-{index}")
         self.tokens = Tokens()
         self.logins = 0
+        self.login_cap = login_cap
         self.roles = ("", "second") if ctx.settings.client("second") else ("",)
         # Revocation (RFC 7009) is the platform's: RFC 6749 has no rule on it to judge.
         judged = expecting(ctx, "REFRESH-REVOKED") is not None
@@ -121,7 +138,7 @@ class LifecycleRun:
 
     def take_login(self) -> bool:
         """Count one login of the configured user, when one is needed and allowed."""
-        if len(self.tokens.live) >= LIVE_SESSIONS or self.logins >= LOGIN_CAP:
+        if len(self.tokens.live) >= LIVE_SESSIONS or self.logins >= self.login_cap:
             return False
         if not self.ctx.settings.username:
             return False
@@ -242,22 +259,48 @@ class TokenLifecycle(RuleBasedStateMachine):
         self.run.refresh("never-issued", "", never, expects=expects)
 
 
-@scenario(NAME, phase="property", alongside=True, contracts=BOTH, needs_under=USER_UNDER_RFC6749)
-def prop_lifecycle(ctx: RunContext) -> list[Exchange]:
-    """Walk the lifecycle machine: a twenty-fifth of the examples, each of STEPS rules.
-    Under RFC 6749 the user is a role: without one the machine is not walked."""
-    run = LifecycleRun(ctx)
+def dealt(total: int, parts: int) -> list[int]:
+    """`total` dealt out to `parts` as evenly as possible, the first ones first."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def walk(run: LifecycleRun, examples: int) -> None:
+    """Walk one machine for `examples` examples, generating only while holding the turn."""
 
     class Machine(TokenLifecycle):
         pass
 
     Machine.run = run
-    if not run.rec.active():
+    with run.ctx.sender.turns.holding():
+        run_state_machine_as_test(
+            seed(run.rec.seed)(Machine),
+            settings=property_settings(examples, stateful_step_count=STEPS),
+        )
+
+
+@scenario(NAME, phase="property", alongside=True, contracts=BOTH, needs_under=USER_UNDER_RFC6749)
+def prop_lifecycle(ctx: RunContext) -> list[Exchange]:
+    """Walk the lifecycle machines: a fifth of the examples in all, each of STEPS rules,
+    dealt out to up to MACHINES machines walking side by side (MIN_WALKS examples each
+    at least). Under RFC 6749 the user is a role: without one the machines are not
+    walked."""
+    examples = max(2, ctx.settings.examples // MACHINE_SHARE)
+    machines = max(1, min(MACHINES, examples // MIN_WALKS))
+    logins = dealt(LOGIN_CAP, machines)
+    runs = [LifecycleRun(ctx, i, logins[i]) for i in range(machines)]
+    if not runs[0].rec.active():
         return []
-    run_state_machine_as_test(
-        seed(run.rec.seed)(Machine),
-        settings=property_settings(
-            max(2, ctx.settings.examples // MACHINE_SHARE), stateful_step_count=STEPS
-        ),
-    )
-    return run.rec.exchanges
+    # The deal does not depend on how many walk at once: with a concurrency of 1 the
+    # machines walk one after another and send the same requests.
+    walkers = min(machines, workers_for(ctx.settings.concurrency))
+    with (
+        ctx.sender.turns.waiting(),  # the machines generate, each in its turn
+        ThreadPoolExecutor(walkers, thread_name_prefix="conformance-lifecycle") as pool,
+    ):
+        walking = [
+            pool.submit(walk, run, n)
+            for run, n in zip(runs, dealt(examples, machines), strict=True)
+        ]
+        for walked in walking:
+            walked.result()
+    return [e for run in runs for e in run.rec.exchanges]
