@@ -22,7 +22,7 @@ from conformance.cli import build_parser
 from conformance.embedded import role_settings
 from conformance.reference import ReferenceServer, default_accounts
 from conformance.run_command import repeat_command
-from conformance.settings import FLAG_HELP, SECRET_SETTINGS, Settings
+from conformance.settings import BOOL_SETTINGS, FLAG_HELP, SECRET_SETTINGS, Settings
 from conformance.settings_load import load_settings
 
 SECRETS = {name: f"secret-of-{name}" for name in SECRET_SETTINGS}
@@ -49,7 +49,8 @@ CHANGED: dict[str, Any] = {
     "summary_md": "summary.md",
     "signing_key": "key.pem",
 }
-BOOLEANS = {"strict", "strict_typing", "insecure", "skip_properties", "require_complete"}
+# Every switch on; certification apart, which implies require_complete and refuses exitfirst.
+BOOLEANS = BOOL_SETTINGS - {"certification"}
 
 
 def _read_back(line: str, environ: dict[str, str]) -> Settings:
