@@ -3,17 +3,13 @@ documents it points to exist and stay current."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
-
-import pytest
 
 from conformance.settings import ENV_PREFIX, FLAG_HELP, SETTING_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-SPEC_DIFF = ROOT / "docs" / "spec-diff.md"
 # The project's own documents: each must stand alone, without a sibling checkout.
 DOCUMENTS = [
     ROOT / "README.md",
@@ -68,33 +64,3 @@ def test_readme__no_document_points_outside_the_project() -> None:
     for document in DOCUMENTS:
         text = document.read_text(encoding="utf-8")
         assert "../shared" not in text and "token-endpoint.md" not in text, document.name
-
-
-# The platform's own documents are not the project's: a directory holding them is given by
-# CONFORMANCE_VENDOR_DOCS (docs/spec-diff.md), read at import, before the autouse fixture
-# clears CONFORMANCE_* variables. tests/test_spec_diff.py holds the page to the project's
-# stand-ins for them either way.
-VENDOR_DOCS = os.environ.get("CONFORMANCE_VENDOR_DOCS")
-
-
-@pytest.mark.skipif(
-    not VENDOR_DOCS,
-    reason="opt-in: CONFORMANCE_VENDOR_DOCS names no directory of the platform's documents",
-)
-@pytest.mark.parametrize("edition", ["1.3.1", "1.11.0"])
-def test_docs__spec_diff_output_is_current(edition: str) -> None:
-    from conformance.contract import load_contract
-    from conformance.openapi import build_openapi
-    from conformance.spec_diff import diff_documents, load_document, render_diff
-
-    assert VENDOR_DOCS
-    vendor = load_document(Path(VENDOR_DOCS) / f"candescent-di-api-{edition}.oauth.yaml")
-    fresh = render_diff(diff_documents(build_openapi(load_contract(), edition), vendor)).rstrip(
-        "\n"
-    )
-    page = SPEC_DIFF.read_text(encoding="utf-8")
-    shown = re.search(rf"<!-- spec-diff {re.escape(edition)} -->\n```text\n(.*?)\n```", page, re.S)
-    assert shown is not None, f"docs/spec-diff.md lacks the spec-diff {edition} markers"
-    assert shown.group(1) == fresh, (
-        "docs/spec-diff.md is stale: paste the output of conformance spec diff"
-    )
