@@ -91,6 +91,7 @@ class Recorder:
         self.cases = 0
         self.stopped = False
         self._ids = random.Random(self.seed)
+        self._replaced = 0  # drawn ids this recorder sent as another (`take`)
         self._pipeline: Pipeline[Sent] | None = None
         codec_tables.prime()
         with _SENT_IDS_LOCK:
@@ -113,11 +114,17 @@ class Recorder:
     def take(self, drawn: str) -> str:
         """`drawn`, or when this run already sent it, a UUID derived from it: unique per
         run and still a function of what was drawn (a filter on the run's state would
-        make hypothesis' generation inconsistent). The letter case is kept."""
+        make hypothesis' generation inconsistent). The letter case is kept.
+
+        The derived UUID depends on this recorder's seed and its own count of
+        replacements, not on how many ids the run has sent: other properties send
+        beside this one (the lifecycle machines, the refresh chains), and the same seed
+        must still send the same ids."""
         with _SENT_IDS_LOCK:
             key, value = drawn.lower(), drawn
             while key in self._sent:
-                key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{key}:{len(self._sent)}"))
+                self._replaced += 1
+                key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{key}:{self.seed}:{self._replaced}"))
                 value = key if drawn == drawn.lower() else key.upper()
             self._sent.add(key)
         return value
