@@ -4,11 +4,20 @@ and the order they are sent in.
 The credential preflight first (a refusal stops the run before anything else is sent),
 then the fixed scenarios concurrently (latency overlaps), then the property-based ones,
 which take turns to generate (`concurrency.Turns`).
+
+The request budget goes to the fixed scenarios first: they are few (about 140 for the
+platform's contract) and each is the only request of its kind, while a property's
+examples are more of the same.
+What is left is shared among the properties: when it is short, every property generates
+fewer examples (`examples_within`) instead of the first ones in the phase taking it all,
+and those that try the fewest inputs every run go first, so a budget that cannot hold
+every property's fixed inputs still holds most of them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -39,6 +48,8 @@ class Recordings:
         self._scenario_locks = {name: threading.Lock() for name in SCENARIOS}
         self._recorded: dict[str, list[Exchange] | BaseException] = {}
         self._property_deadline: float | None = None
+        # Examples per property in this run: the setting, fewer when the budget is short.
+        self.examples = ctx.settings.examples
         # What a check of "every exchange" reads: the scenarios of this run's contract.
         self.family = PLATFORM if ctx.settings.platform else RFC6749
         self.contract_scenarios = tuple(
@@ -93,9 +104,10 @@ class Recordings:
 
     def prepare(self, names: Iterable[str], progress: Progress | None = None) -> None:
         """Send the named scenarios after the credential preflight: fixed ones
-        concurrently, then the property-based ones one at a time, since they share the
-        time budget, and those `alongside` the others in threads of their own, taking
-        turns to generate. `progress` hears (done, total, scenario) after each."""
+        concurrently, then the property-based ones one at a time (those trying the fewest
+        inputs every run first), since they share the time and request budgets, and those
+        `alongside` the others in threads of their own, taking turns to generate.
+        `progress` hears (done, total, scenario) after each."""
         self.check_credentials()
         chosen = sorted(set(names))
         fixed = [n for n in chosen if SCENARIOS[n].phase != "property"]
@@ -115,6 +127,8 @@ class Recordings:
             list(pool.map(send, fixed))
         if generated:
             private_hypothesis_home()
+            self.examples = self.examples_within(generated)
+            generated.sort(key=lambda name: (SCENARIOS[name].cost.base, name))
         # Property scenarios generate one at a time: schemathesis imports lazily and
         # CPython 3.11's ast is not thread-safe (concurrent generation failed with import
         # and AST errors). One that mostly waits for the target runs alongside the others,
@@ -127,6 +141,21 @@ class Recordings:
                     send(name)
             for future in running:
                 future.result()
+
+    def examples_within(self, names: Iterable[str]) -> int:
+        """Examples per property for the property scenarios `names`: the setting, or when
+        the budget left after the fixed scenarios cannot hold what they would send (each
+        its `scenarios.base.Cost`), as many as it can, at least one."""
+        ctx, wanted = self._ctx, self._ctx.settings.examples
+        roles = ctx.roles()
+        chosen = [SCENARIOS[n] for n in names]
+        costs = [s.cost for s in chosen if not (s.needs and roles.get(s.needs))]  # not skipped
+        base = sum(cost.base for cost in costs)
+        per_example = sum(cost.per_example for cost in costs)
+        left = ctx.settings.max_requests - ctx.sender.requests_sent
+        if per_example <= 0 or base + per_example * wanted <= left:
+            return wanted
+        return max(1, min(wanted, math.floor((left - base) / per_example)))
 
     def time_left(self) -> float:
         """Seconds the property-based phase may still spend (its clock starts on first ask)."""

@@ -34,10 +34,10 @@ from urllib.parse import urlencode
 from hypothesis import strategies as st
 
 from conformance.exchange import Exchange
-from conformance.properties.recording import Recorder, seed_for
+from conformance.properties.recording import Recorder, examples_for, seed_for
 from conformance.properties.strategies import CONTROLS
 from conformance.scenarios import CC, PW, cc_form, scenario
-from conformance.scenarios.base import BOTH
+from conformance.scenarios.base import BOTH, Cost
 
 if TYPE_CHECKING:
     from conformance.run_context import RunContext
@@ -179,7 +179,8 @@ def _not_utf8(escapes: str) -> bool:
     return False
 
 
-@scenario("prop_bodies", phase="property", contracts=BOTH)
+# Cost: its fixed bodies (`Bodies.fixed`, 18), then one for each BODY_SHARE examples.
+@scenario("prop_bodies", phase="property", contracts=BOTH, cost=Cost(18, 1 / BODY_SHARE))
 def prop_bodies(ctx: RunContext) -> list[Exchange]:
     """Bodies of the kinds that broke implementations: user fields outside ASCII, bad
     %-escapes, bytes that are not UTF-8, repeated parameters, large bodies. One of each
@@ -192,7 +193,7 @@ def prop_bodies(ctx: RunContext) -> list[Exchange]:
 
     rec.explore(
         sent,
-        ctx.settings.examples // BODY_SHARE,
+        examples_for(ctx) // BODY_SHARE,
         workers=rec.workers(),
         explicit=[{"case": case} for case in bodies.fixed()],
         case=bodies.generated(),

@@ -40,7 +40,7 @@ from conformance.properties.boundaries import (
     long_transaction_id,
     upper_case_transaction_id,
 )
-from conformance.properties.recording import Recorder
+from conformance.properties.recording import Recorder, examples_for
 from conformance.properties.strategies import (
     FormShape,
     ScopeRequest,
@@ -54,7 +54,7 @@ from conformance.properties.strategies import (
 )
 from conformance.raw_send import TRANSACTION_ID, raw_sending_possible
 from conformance.scenarios import CC, PW, UNKNOWN_SCOPE, cc_form, password_form, scenario
-from conformance.scenarios.base import with_scope
+from conformance.scenarios.base import Cost, with_scope
 
 if TYPE_CHECKING:
     from conformance.run_context import RunContext
@@ -79,7 +79,7 @@ _ECHO_KINDS: dict[str, tuple[dict[str, str], dict[str, Any], str | None]] = {
 }
 
 
-@scenario("prop_txid_echo", phase="property")
+@scenario("prop_txid_echo", phase="property", cost=Cost(len(_ECHO_KINDS), 1))
 def prop_txid_echo(ctx: RunContext) -> list[Exchange]:
     """Valid UUIDs in both letter cases, on a 200, a 401 and a 400."""
     rec = Recorder(ctx, "prop_txid_echo")
@@ -94,7 +94,7 @@ def prop_txid_echo(ctx: RunContext) -> list[Exchange]:
     kinds = st.sampled_from(tuple(_ECHO_KINDS))
     rec.explore(
         echoed,
-        ctx.settings.examples,
+        examples_for(ctx),
         explicit=tried,
         workers=rec.workers(),
         txid=UUIDS,
@@ -104,7 +104,8 @@ def prop_txid_echo(ctx: RunContext) -> list[Exchange]:
     return rec.exchanges
 
 
-@scenario("prop_txid_concurrent", phase="property")
+# A batch of 10 to 20 for each tenth of the examples, and at least one batch.
+@scenario("prop_txid_concurrent", phase="property", cost=Cost(5, 1.5))
 def prop_txid_concurrent(ctx: RunContext) -> list[Exchange]:
     """Batches of 10 to 20 concurrent client_credentials requests, ids drawn per batch."""
     rec = Recorder(ctx, "prop_txid_concurrent")
@@ -135,7 +136,7 @@ def prop_txid_concurrent(ctx: RunContext) -> list[Exchange]:
         rec.exchanges += [e for e in answers if e is not None]
         rec.stopped = rec.stopped or None in answers
 
-    rec.explore(concurrent, ctx.settings.examples // BATCH_SHARE, batch=ids)
+    rec.explore(concurrent, examples_for(ctx) // BATCH_SHARE, batch=ids)
     return rec.exchanges
 
 
@@ -148,12 +149,12 @@ def prop_txid_case(ctx: RunContext) -> list[Exchange]:
         rec.submit(name, header=name, form=cc_form(ctx), grant=CC)
 
     rec.explore(
-        cased, ctx.settings.examples, workers=rec.workers(), name=header_casings(TRANSACTION_ID)
+        cased, examples_for(ctx), workers=rec.workers(), name=header_casings(TRANSACTION_ID)
     )
     return rec.exchanges
 
 
-@scenario("prop_txid_invalid", phase="property")
+@scenario("prop_txid_invalid", phase="property", cost=Cost(len(INVALID_IDS) + len(TXID_LENGTHS), 1))
 def prop_txid_invalid(ctx: RunContext) -> list[Exchange]:
     """Valid client_credentials requests whose transactionId is not a UUID.
 
@@ -178,7 +179,7 @@ def prop_txid_invalid(ctx: RunContext) -> list[Exchange]:
     # Each request is judged on its own (TXID-FORMAT, TXID-NOT-REFLECTED): several fly.
     rec.explore(
         invalid,
-        ctx.settings.examples,
+        examples_for(ctx),
         explicit=tried,
         workers=rec.workers(),
         value=invalid_transaction_ids(raw),
@@ -196,11 +197,11 @@ def prop_scopes(ctx: RunContext) -> list[Exchange]:
         label = "unknown-scope" if unknown else "scopes"
         rec.submit(label, form={**cc_form(ctx), "scopes": value}, grant=CC)
 
-    rec.explore(scoped, ctx.settings.examples, workers=rec.workers(), scopes=scopes_values())
+    rec.explore(scoped, examples_for(ctx), workers=rec.workers(), scopes=scopes_values())
     return rec.exchanges
 
 
-@scenario("prop_param_order", phase="property")
+@scenario("prop_param_order", phase="property", cost=Cost(1, 1))
 def prop_param_order(ctx: RunContext) -> list[Exchange]:
     """Valid forms with their parameters permuted and up to two ignored extras
     ("permutation"), and client_credentials forms with grant_type twice ("repeated")."""
@@ -224,7 +225,7 @@ def prop_param_order(ctx: RunContext) -> list[Exchange]:
     twice = FormShape(repeated=True, again=PW, password=False, extras=[], order=[0, 1, 2, 3, 4])
     rec.explore(
         ordered,
-        ctx.settings.examples,
+        examples_for(ctx),
         explicit=[{"shape": twice}],
         workers=rec.workers(),
         shape=form_shapes(),
@@ -245,7 +246,7 @@ def prop_grant_types(ctx: RunContext) -> list[Exchange]:
         rec.submit("unsupported-grant", form={"grant_type": grant})
 
     rec.explore(
-        unsupported, ctx.settings.examples, workers=rec.workers(), grant=unsupported_grant_types()
+        unsupported, examples_for(ctx), workers=rec.workers(), grant=unsupported_grant_types()
     )
     return rec.exchanges
 
@@ -261,6 +262,6 @@ def prop_scope_tokens(ctx: RunContext) -> list[Exchange]:
         rec.submit("unknown-scope", form=form, grant=CC)
 
     rec.explore(
-        scoped, ctx.settings.examples, workers=rec.workers(), asked=scope_requests(UNKNOWN_SCOPE)
+        scoped, examples_for(ctx), workers=rec.workers(), asked=scope_requests(UNKNOWN_SCOPE)
     )
     return rec.exchanges

@@ -54,9 +54,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_sta
 
 from conformance.exchange import Exchange
 from conformance.properties.pipeline import workers_for
-from conformance.properties.recording import Recorder, property_settings
+from conformance.properties.recording import Recorder, examples_for, property_settings
 from conformance.scenarios import PW, RT, password_form, refresh_token_of, scenario
-from conformance.scenarios.base import BOTH, USER_UNDER_RFC6749, expecting
+from conformance.scenarios.base import BOTH, USER_UNDER_RFC6749, Cost, expecting
 
 if TYPE_CHECKING:
     from conformance.run_context import RunContext
@@ -278,13 +278,22 @@ def walk(run: LifecycleRun, examples: int) -> None:
         )
 
 
-@scenario(NAME, phase="property", alongside=True, contracts=BOTH, needs_under=USER_UNDER_RFC6749)
+# Cost: STEPS / MACHINE_SHARE steps per example; about three in four send a request (a
+# step with nothing to act on sends none).
+@scenario(
+    NAME,
+    phase="property",
+    alongside=True,
+    contracts=BOTH,
+    needs_under=USER_UNDER_RFC6749,
+    cost=Cost(5, 1.5),
+)
 def prop_lifecycle(ctx: RunContext) -> list[Exchange]:
     """Walk the lifecycle machines: a fifth of the examples in all, each of STEPS rules,
     dealt out to up to MACHINES machines walking side by side (MIN_WALKS examples each
     at least). Under RFC 6749 the user is a role: without one the machines are not
     walked."""
-    examples = max(2, ctx.settings.examples // MACHINE_SHARE)
+    examples = max(2, examples_for(ctx) // MACHINE_SHARE)
     machines = max(1, min(MACHINES, examples // MIN_WALKS))
     logins = dealt(LOGIN_CAP, machines)
     runs = [LifecycleRun(ctx, i, logins[i]) for i in range(machines)]

@@ -66,6 +66,12 @@ def property_settings(examples: int, **extra: Any) -> settings:
     )
 
 
+def examples_for(ctx: RunContext) -> int:
+    """Examples each property generates in this run: the examples setting, or fewer when
+    the request budget is short (`Recordings.examples_within`)."""
+    return ctx.recordings.examples
+
+
 def seed_for(ctx: RunContext, name: str) -> int:
     """A seed for `name` in this run, stable across processes."""
     return zlib.crc32(f"{ctx.seed}:{name}".encode())

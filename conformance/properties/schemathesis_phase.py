@@ -41,7 +41,7 @@ from schemathesis import Case, GenerationMode
 from conformance.errors import Skipped
 from conformance.exchange import Exchange, Finding
 from conformance.properties.pipeline import workers_for
-from conformance.properties.recording import Annotate, Recorder, Sent
+from conformance.properties.recording import Annotate, Recorder, Sent, examples_for
 from conformance.properties.schema_cases import (
     case_body,
     positive_form,
@@ -53,7 +53,7 @@ from conformance.properties.schema_cases import (
 from conformance.properties.schema_coverage import coverage_request
 from conformance.properties.schema_verdicts import PROBLEM_LIMIT, Judging, verdicts
 from conformance.scenarios import CC, CODE, PW, RT, password_form, refresh_token_of, scenario
-from conformance.scenarios.base import BOTH, code_form, with_scope
+from conformance.scenarios.base import BOTH, Cost, code_form, with_scope
 
 if TYPE_CHECKING:
     from conformance.run_context import RunContext
@@ -189,7 +189,7 @@ def _positive_strategy(ctx: RunContext, grant: str) -> st.SearchStrategy[Case[An
 
 def _positive_grant(ctx: RunContext, grant: str) -> list[Exchange]:
     """A grant whose requests do not depend on one another: pipelined."""
-    examples = ctx.settings.examples
+    examples = examples_for(ctx)
     limit = min(examples, CODE_EXAMPLES) if grant == CODE else examples
     rec = Recorder(ctx, "prop_positive", grant, limit)
     credentials = _fixed_credentials(ctx, grant)
@@ -214,7 +214,7 @@ def _refresh_chains(ctx: RunContext) -> list[tuple[RefreshChain, list[Case[Any]]
     cases: list[Case[Any]] = []
     generating = Recorder(ctx, "prop_positive", RT)
     generating.explore(
-        lambda case: cases.append(case), ctx.settings.examples, case=_positive_strategy(ctx, RT)
+        lambda case: cases.append(case), examples_for(ctx), case=_positive_strategy(ctx, RT)
     )
     dealt = [cases[i::CHAINS] for i in range(CHAINS)]
     return [
@@ -224,7 +224,8 @@ def _refresh_chains(ctx: RunContext) -> list[tuple[RefreshChain, list[Case[Any]]
     ]
 
 
-@scenario("prop_positive", phase="property", contracts=BOTH)
+# Cost: three grants an example each, CODE_EXAMPLES codes, the refresh chains' logins.
+@scenario("prop_positive", phase="property", contracts=BOTH, cost=Cost(CODE_EXAMPLES + CHAINS, 3))
 def prop_positive(ctx: RunContext) -> list[Exchange]:
     """Valid requests for every grant the configuration can make valid.
 
@@ -284,11 +285,12 @@ def prop_negative(ctx: RunContext) -> list[Exchange]:
 
     operation = token_operation(edition)
     strategy = operation.as_strategy(GenerationMode.NEGATIVE, headers=FIXED_HEADERS)
-    rec.explore(handle, ctx.settings.examples, workers=rec.workers(), case=strategy)
+    rec.explore(handle, examples_for(ctx), workers=rec.workers(), case=strategy)
     return rec.exchanges
 
 
-@scenario("prop_coverage", phase="property")
+# Cost: the coverage cases of our document (66 for each edition), whatever the examples.
+@scenario("prop_coverage", phase="property", cost=Cost(66, 0))
 def prop_coverage(ctx: RunContext) -> list[Exchange]:
     """Schemathesis' coverage phase: a finite, deterministic set, sent in full.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from conformance.contract import RFC6749
 from conformance.errors import Skipped
@@ -28,6 +28,20 @@ BOTH = (PLATFORM, RFC6749)
 # without one (`needs_under`); the platform's sends the login with empty fields, and
 # its checks judge what comes back.
 USER_UNDER_RFC6749 = {RFC6749: "user"}
+
+
+class Cost(NamedTuple):
+    """About how many requests a property scenario sends: `base` whatever the examples
+    (the inputs it tries every run), and `per_example` for each of the examples setting.
+    When the request budget is short, the property phase's examples are scaled so that
+    every property gets its share (`Recordings.examples_within`): an estimate, so a
+    property sending more than it declared only takes from those sent after it."""
+
+    base: float = 0.0
+    per_example: float = 1.0
+
+
+ONE_PER_EXAMPLE = Cost()
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,7 @@ class Scenario:
     # "client" / "user": sent first, and the run stops if the target refuses the
     # configured credentials in it (`Recordings.check_credentials`)
     preflight: str | None = None
+    cost: Cost = ONE_PER_EXAMPLE  # a property scenario's requests (`Cost`)
 
 
 SCENARIOS: dict[str, Scenario] = {}
@@ -62,6 +77,7 @@ def scenario(
     needs_under: Mapping[str, str] | None = None,
     alongside: bool = False,
     preflight: str | None = None,
+    cost: Cost = ONE_PER_EXAMPLE,
 ) -> Callable[[ScenarioFunction], ScenarioFunction]:
     """Register a scenario under `name` for `contracts`. `needs` names the role it cannot
     run without; `needs_under` a role it needs only under one family (family: role)."""
@@ -70,7 +86,9 @@ def scenario(
         if name in SCENARIOS:
             raise ValueError(f"scenario {name} registered twice")
         run = _needing(needs_under, function) if needs_under else function
-        SCENARIOS[name] = Scenario(name, run, needs, phase, tuple(contracts), alongside, preflight)
+        SCENARIOS[name] = Scenario(
+            name, run, needs, phase, tuple(contracts), alongside, preflight, cost
+        )
         return function
 
     return decorate
