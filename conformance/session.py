@@ -82,6 +82,8 @@ def finish_header(context: RunContext, header: Mapping[str, Any]) -> dict[str, A
         "duration_s": round(finished - context.started, 3),
         "requests_sent": context.sender.requests_sent,
         "generated_requests": context.generated_requests(),
+        # fewer than the examples setting when the request budget was short
+        "examples": context.recordings.examples,
         "retries_honoured": context.sender.retries_honoured,
         **context.sender.pacing_report(),
         "wrong_password_attempts": context.wrong_password_attempts,

@@ -4,12 +4,14 @@ examples instead of leaving the last properties of the phase nothing."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from pathlib import Path
 
 from conformance.properties.boundaries import TXID_LENGTHS, long_transaction_id
 from conformance.run_context import RunContext
 from conformance.scenarios import SCENARIOS
-from tests.fixtures.targets import reference_context
+from tests.fixtures.targets import JudgeReference, reference_context
 from tests.properties.test_hypothesis_phase import requests_of
 
 
@@ -85,3 +87,11 @@ def test_short_budget__same_seed_same_requests() -> None:
         return [(*r[:4], [(k, "<code>" if k == "code" else v) for k, v in r[4]]) for r in sent]
 
     assert record() == record()
+
+
+def test_results__the_run_header_says_how_many_examples_the_budget_left(
+    judge_reference: JudgeReference, tmp_path: Path
+) -> None:
+    judge_reference(max_requests=400)
+    run = json.loads((tmp_path / "run-0" / "results.json").read_text())["run"]
+    assert 1 <= run["examples"] < 100 and run["requests_sent"] <= 400
