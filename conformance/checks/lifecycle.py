@@ -52,6 +52,13 @@ def _no_new_refresh_token(ctx: CheckContext, title: str, received: str = "none")
     return ctx.fail(title, "a new refresh_token", received)
 
 
+@check("INST-OPTIONAL-REFRESH", uses=("refresh_no_institution",))
+def ensure_refresh_without_institution(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
+    """A refresh_token request without institutionId gets a token (D5: optional there)."""
+    refreshed = labelled(exchanges, "no-institution", _no_refresh(ctx))
+    ensure_token_issued(refreshed, ctx, "refresh_token (without institutionId)")
+
+
 @check("REFRESH-ROTATES", uses=("refresh_rotation", LIFECYCLE))
 def ensure_refresh_token_rotated(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """The refresh grant returns a refresh token other than the one it was given."""

@@ -61,7 +61,7 @@ class Endpoints:
                 request.scope["headers"],
                 ctx.accounts,
                 client,
-                required=grant in INSTITUTION_GRANTS and not ctx.has_fault("institution-optional"),
+                required=self._institution_required(grant),
                 unchecked=ctx.has_fault("institution-unchecked"),
             )
         if grant not in client.grants and not ctx.has_fault("grant-restrictions-ignored"):
@@ -71,6 +71,13 @@ class Endpoints:
         checked_earlier = await self._checked_earlier(grant, params, client.client_id)
         body = run_grant(grant, GrantRequest(ctx, client, params, checked_earlier))
         return self._token_response(body, client)
+
+    def _institution_required(self, grant: str) -> bool:
+        """D5: for client_credentials and password; optional for refresh_token, and not
+        asserted for authorization_code."""
+        if self.ctx.has_fault("institution-required-everywhere"):
+            return True  # the bug under test
+        return grant in INSTITUTION_GRANTS and not self.ctx.has_fault("institution-optional")
 
     async def _checked_earlier(self, grant: str, params: Params, client_id: str) -> bool:
         """Under `code-race` or `refresh-race` (D30): the code or refresh token is checked,

@@ -263,6 +263,12 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "spelling: spelled in another case, they are not seen at all.",
     ),
     Fault(
+        "institution-required-everywhere",
+        "INST-OPTIONAL-REFRESH",
+        "institutionId is required for every grant, refresh_token too: a refresh without "
+        "it gets 400 CMN_90005.",
+    ),
+    Fault(
         "refresh-not-rotated",
         "REFRESH-ROTATES",
         "The refresh grant returns the same refresh token, which stays valid.",

@@ -121,6 +121,17 @@ def refresh_foreign(ctx: RunContext) -> list[Exchange]:
     return [setup, refresh(ctx, "refresh_foreign", "other-client", token, auth=second)]
 
 
+@scenario("refresh_no_institution", needs="user")
+def refresh_no_institution(ctx: RunContext) -> list[Exchange]:
+    """A refresh without institutionId, which D5 leaves optional for that grant."""
+    setup, token = login(ctx, "refresh_no_institution")
+    if token is None:
+        return [setup]
+    form = {"grant_type": RT, "refresh_token": token}
+    name = "refresh_no_institution"
+    return [setup, ctx.send(name, "no-institution", form=form, grant=RT, institution=None)]
+
+
 @scenario("revoke_flow", needs="revocation")
 def revoke_flow(ctx: RunContext) -> list[Exchange]:
     setup, token = login(ctx, "revoke_flow")

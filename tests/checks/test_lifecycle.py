@@ -322,3 +322,47 @@ def test_refresh_burst__without_sequential_single_use_skips(
 @pytest.mark.verdict("skips")
 def test_refresh_burst__no_burst_skips(record: Record, skips: Skips) -> None:
     skips("REFRESH-CONCURRENT-SINGLE-USE", _refresh_burst(record, []))
+
+
+# --- INST-OPTIONAL-REFRESH (D5) -----------------------------------------------------------
+
+
+def _refresh_without_institution(record: Record, status: int, **answer: Any) -> list[Exchange]:
+    form = {"grant_type": "refresh_token", "refresh_token": "one-refresh-token"}
+    refreshed = record(
+        status,
+        scenario="refresh_no_institution",
+        label="no-institution",
+        grant="refresh_token",
+        form=form,
+        institution=None,
+        **answer,
+    )
+    assert refreshed.request.header("institutionId") is None
+    return [refreshed]
+
+
+@pytest.mark.requirement("INST-OPTIONAL-REFRESH")
+@pytest.mark.verdict("passes")
+def test_refresh_without_institution__token_passes(record: Record, run_check: Judge) -> None:
+    run_check("INST-OPTIONAL-REFRESH", _refresh_without_institution(record, 200))
+
+
+@pytest.mark.requirement("INST-OPTIONAL-REFRESH")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("status", [400, 403])
+def test_refresh_without_institution__refused_fails(
+    record: Record, fails: Fails, status: int
+) -> None:
+    exchanges = _refresh_without_institution(record, status, error="CMN_90005")
+    failure = fails("INST-OPTIONAL-REFRESH", exchanges)
+    assert failure.exchange is exchanges[0] and f"HTTP {status}" in failure.received
+
+
+@pytest.mark.requirement("INST-OPTIONAL-REFRESH")
+@pytest.mark.verdict("skips")
+def test_refresh_without_institution__no_refresh_token_skips(record: Record, skips: Skips) -> None:
+    skips(
+        "INST-OPTIONAL-REFRESH",
+        [record(401, scenario="refresh_no_institution", label="password-setup")],
+    )

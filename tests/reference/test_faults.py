@@ -173,6 +173,16 @@ PROBES: dict[str, Probe] = {
     "username-case-insensitive": lambda api: _status(
         api.password_grant(user=(USER[0].swapcase(), USER[1]))
     ),
+    "institution-required-everywhere": lambda api: _status(
+        api.send(
+            TOKEN,
+            headers=api.headers(institution=None),
+            form={
+                "grant_type": "refresh_token",
+                "refresh_token": api.password_tokens()["refresh_token"],
+            },
+        )
+    ),
     "refresh-not-rotated": lambda api: (
         lambda old: api.refresh(old).json()["refresh_token"] == old
     )(api.password_tokens()["refresh_token"]),
