@@ -1,9 +1,13 @@
 """The HTML report: one self-contained page a person reads after a run.
 
-Layout: the run header (verdict, counts), the requirement matrix (rows: requirements,
-columns: grants), then one section per check, non-passing first, with its evidence and
-curl line. Everything that comes from the target or the run goes through `esc` (HTML
-escaping with quotes); the only unescaped text is this module's and `html_template`'s own.
+Layout: the verdict; what needs attention (every failed, warned and errored case: its
+requirement, level, one-line reason and a link to its evidence), so a failing run opens on
+it rather than on a matrix of some eighty rows; the run's facts and counts; the
+requirement matrix (rows: requirements, columns: grants), collapsed when something needs
+attention; then one section per check, non-passing first, with its evidence and curl
+line. Nothing of it needs JavaScript: the script only adds the filters. Everything that
+comes from the target or the run goes through `esc` (HTML escaping with quotes); the only
+unescaped text is this module's and `html_template`'s own.
 """
 
 from __future__ import annotations
@@ -27,12 +31,15 @@ def render_html(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> str:
     """The whole report as one HTML document (no external resources)."""
     anchored = _anchor(outcomes)
     result = verdict(outcomes, bool(header.get("require_complete")))
+    attention = [(o, a) for o, a in anchored if o.outcome in t.ATTENTION]
     body = "\n".join(
         [
             _run_header(outcomes, header, result),
+            _attention(attention),
+            _run_facts_section(outcomes, header),
             _filters(),
             "<main>",
-            _matrix(anchored),
+            _matrix(anchored, collapsed=bool(attention)),
             _checks(anchored),
             "</main>",
         ]
@@ -80,8 +87,56 @@ def _duration(seconds: object) -> str:
     return f"{minutes} min {rest} s"
 
 
-# --- header -------------------------------------------------------------------------------
+# --- header ---------------------------------------------------------------------------
 def _run_header(outcomes: Sequence[Outcome], header: Mapping[str, Any], result: str) -> str:
+    return (
+        '<header class="run">\n<h1>OAuth 2.0 token endpoint conformance report</h1>\n'
+        f'<p class="verdict verdict-{result}" id="verdict">Verdict: '
+        f"{esc(verdict_line(outcomes, bool(header.get('require_complete'))))} "
+        f"<small>({t.VERDICT_TEXT[result]})</small></p>\n{_untested(outcomes)}</header>"
+    )
+
+
+def _attention(members: Anchored) -> str:
+    """Every failed, warned and errored case, worst first, each linking to its evidence."""
+    if not members:
+        return ""
+    counts = Counter(o.outcome for o, _ in members)
+    order = [kind for kind in t.GROUP_ORDER if kind in counts]
+    title = ", ".join(f"{counts[kind]} {kind}" for kind in order)
+    rows = "\n".join(
+        _attention_row(o, anchor) for kind in order for o, anchor in members if o.outcome == kind
+    )
+    return (
+        '<section class="top attention" id="attention" aria-labelledby="attention-title">\n'
+        f'<h2 id="attention-title">Needs attention: {title}</h2>\n'
+        '<table class="attention"><caption class="sr-only">Each failed, warned or errored '
+        "check, linking to its evidence</caption>\n"
+        '<thead><tr><th scope="col">Outcome</th><th scope="col">Requirement</th>'
+        '<th scope="col">Level</th><th scope="col">Why</th></tr></thead>\n'
+        f"<tbody>\n{rows}\n</tbody></table>\n</section>"
+    )
+
+
+def _attention_row(outcome: Outcome, anchor: str) -> str:
+    kind = esc(outcome.outcome)
+    grant = f" · {esc(outcome.grant)}" if outcome.grant else ""
+    return (
+        f'<tr data-attention="{kind}"><td><span class="badge outcome-{kind}">'
+        f"{badge(outcome.outcome)}</span></td>"
+        f'<th scope="row"><a href="#{anchor}"><code>{esc(outcome.requirement_id)}</code>'
+        f"{grant}</a></th><td>{esc(outcome.level)}</td>"
+        f'<td class="reason">{esc(_one_line(outcome))}</td></tr>'
+    )
+
+
+def _one_line(outcome: Outcome) -> str:
+    """The message's title line (the summary when there is none), cut to a line's length."""
+    line = outcome.message.strip().partition("\n")[0].strip() or outcome.summary
+    return line if len(line) <= t.REASON_LENGTH else line[: t.REASON_LENGTH - 1] + "…"
+
+
+def _run_facts_section(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> str:
     counts = Counter(o.outcome for o in outcomes)
     items = "".join(
         f'<li class="outcome-{kind}" data-count="{kind}">'
@@ -91,13 +146,10 @@ def _run_header(outcomes: Sequence[Outcome], header: Mapping[str, Any], result: 
     )
     rows = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in _run_facts(header))
     return (
-        '<header class="run">\n<h1>OAuth 2.0 token endpoint conformance report</h1>\n'
-        f'<p class="verdict verdict-{result}" id="verdict">Verdict: '
-        f"{esc(verdict_line(outcomes, bool(header.get('require_complete'))))} "
-        f"<small>({t.VERDICT_TEXT[result]})</small></p>\n{_untested(outcomes)}"
-        f'<dl class="run">{rows}</dl>\n'
-        f'<h2 class="sr-only">Counts</h2><ul class="counts" aria-label="Checks per outcome">'
-        f"{items}</ul>\n</header>"
+        '<section class="top run-facts" id="run" aria-labelledby="run-title">\n'
+        f'<h2 id="run-title">The run</h2>\n<dl class="run">{rows}</dl>\n'
+        f'<h3 class="sr-only">Counts</h3><ul class="counts" aria-label="Checks per outcome">'
+        f"{items}</ul>\n</section>"
     )
 
 
@@ -154,7 +206,7 @@ def _filters() -> str:
 
 
 # --- requirement matrix -------------------------------------------------------------------
-def _matrix(anchored: Anchored) -> str:
+def _matrix(anchored: Anchored, collapsed: bool) -> str:
     rows: dict[str, Anchored] = {}
     for outcome, anchor in anchored:  # contract order: first appearance
         rows.setdefault(outcome.requirement_id, []).append((outcome, anchor))
@@ -167,15 +219,19 @@ def _matrix(anchored: Anchored) -> str:
         for g in columns
     )
     body = "\n".join(_matrix_row(cells, columns) for cells in rows.values())
+    # Collapsed under a list of what needs attention: that list is the way in, and the
+    # matrix (a screen a row) is there for the whole picture, a click away.
+    state = "" if collapsed else " open"
     return (
         '<section id="matrix" aria-labelledby="matrix-title">\n'
-        '<h2 id="matrix-title">Requirement matrix</h2>\n'
+        f'<details class="matrix" id="matrix-details"{state}><summary>'
+        f'<h2 id="matrix-title">Requirement matrix</h2> ({len(rows)} requirements)</summary>\n'
         '<table class="matrix" id="matrix-table" data-filter="all">\n'
         '<caption class="sr-only">Outcome per requirement and grant; each cell links to the '
         "check's details</caption>\n"
         '<thead><tr><th scope="col">Requirement</th><th scope="col">Level</th>'
         f'<th scope="col">Decision</th><th scope="col">Summary</th>{head}</tr></thead>\n'
-        f"<tbody>\n{body}\n</tbody>\n</table>\n</section>"
+        f"<tbody>\n{body}\n</tbody>\n</table>\n</details>\n</section>"
     )
 
 
@@ -252,7 +308,7 @@ def _check(outcome: Outcome, anchor: str) -> str:
         f"<code>{esc(outcome.requirement_id)}</code>{grant}</h4>\n"
         f'<p class="summary">{esc(outcome.summary)}</p>\n{_facts(outcome)}\n'
         f"{_message(outcome.message)}{_waiver(outcome.waiver)}{evidence}\n"
-        '<p><a href="#matrix">Back to the matrix</a></p>\n</article>'
+        '<p><a href="#matrix-details">Back to the matrix</a></p>\n</article>'
     )
 
 

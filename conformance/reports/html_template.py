@@ -54,6 +54,9 @@ GROUP_TITLES = {
     "skipped": "Skipped",
     "passed": "Passed",
 }
+# What the top of the page lists before anything else, each linking to its evidence.
+ATTENTION = ("error", "failed", "warned")
+REASON_LENGTH = 160  # characters of a message's first line shown in that list
 FILTERS = ("all", "failed", "warned", "skipped", "waived", "error", "passed")
 
 VERDICT_TEXT = {
@@ -98,7 +101,7 @@ CSS = """
 *{box-sizing:border-box}
 body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
   color:#1b1f24;background:#fff}
-main,header.run,nav.filters{max-width:78rem;margin:0 auto;padding:0 1.25rem}
+main,header.run,section.top,nav.filters{max-width:78rem;margin:0 auto;padding:0 1.25rem}
 h1{font-size:1.6rem;margin:1.25rem 0 .5rem}
 h2{font-size:1.3rem;margin:2rem 0 .75rem;border-bottom:2px solid #d0d7de;padding-bottom:.25rem}
 h3{font-size:1.1rem;margin:1.5rem 0 .5rem}
@@ -153,6 +156,12 @@ details>summary{cursor:pointer}
 /* a section reached from the matrix is not left under the sticky filter bar */
 .check,section{scroll-margin-top:4.5rem}
 details.group>summary h3{display:inline}
+details.matrix>summary h2{display:inline-block;border:0;margin:1.25rem 0 .5rem}
+table.attention{border-collapse:collapse;width:100%}
+table.attention th,table.attention td{border-bottom:1px solid #d0d7de;padding:.3rem .45rem;
+  text-align:left;vertical-align:top}
+table.attention tbody th{white-space:nowrap;font-weight:400}
+table.attention td.reason{overflow-wrap:anywhere}
 details.exchange{margin:.35rem 0;border:1px solid #d0d7de;border-radius:4px;
   padding:.25rem .75rem}
 .transport{color:#8c0c18;font-weight:600}
@@ -171,6 +180,7 @@ JS = """
   var checks = document.querySelectorAll("article[data-outcome]");
   var groups = document.querySelectorAll("[data-group]");
   var matrix = document.getElementById("matrix-table");
+  var collapsedMatrix = document.getElementById("matrix-details");
   var status = document.getElementById("filter-status");
 
   function matches(kind, words) {
@@ -193,6 +203,8 @@ JS = """
       if (on && kind !== "all" && group.tagName === "DETAILS") { group.open = true; }
     });
     if (matrix) { matrix.setAttribute("data-filter", kind); }
+    // A filter is asked for to see rows: a matrix collapsed under the list opens.
+    if (collapsedMatrix && kind !== "all") { collapsedMatrix.open = true; }
     buttons.forEach(function (button) {
       var pressed = button.getAttribute("data-filter") === kind;
       button.setAttribute("aria-pressed", pressed ? "true" : "false");

@@ -210,14 +210,14 @@ SCREENSHOT = REPORTS / "report-screenshot.png"
 
 class ParsedPage(HTMLParser):
     """Start tags with their attributes, end-tag counts, and the matrix body as
-    (requirement id, [data-cell per grant column]) rows."""
+    (requirement id, [data-cell per grant column]) rows (`table.matrix` only)."""
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.end_tags: Counter[str] = Counter()
         self.rows: list[tuple[str, list[str | None]]] = []
-        self._in_tbody = self._in_row_head = False
+        self._in_matrix = self._in_tbody = self._in_row_head = False
         self.feed(text)
         self.close()
 
@@ -225,8 +225,10 @@ class ParsedPage(HTMLParser):
         attributes = dict(attrs)
         self.tags.append((tag, attributes))
         css = (attributes.get("class") or "").split()
-        if tag == "tbody":
-            self._in_tbody = True
+        if tag == "table":
+            self._in_matrix = "matrix" in css  # not the list of what needs attention
+        elif tag == "tbody":
+            self._in_tbody = self._in_matrix
         elif self._in_tbody and tag == "tr":
             self.rows.append(("", []))
         elif self._in_tbody and tag == "th":
@@ -280,10 +282,13 @@ class Opened:
 
 
 @contextmanager
-def open_report(browser: Any, path: Path, javascript: bool = True) -> Iterator[Opened]:
-    """Open `path` in a fresh context; console errors, page errors and requests recorded."""
+def open_report(
+    browser: Any, path: Path, javascript: bool = True, height: int = 900
+) -> Iterator[Opened]:
+    """Open `path` in a fresh context (1280 px wide, `height` high); console errors, page
+    errors and requests recorded."""
     context = browser.new_context(
-        java_script_enabled=javascript, viewport={"width": 1280, "height": 900}
+        java_script_enabled=javascript, viewport={"width": 1280, "height": height}
     )
     # Nothing but the file itself may load; anything else is aborted and recorded.
     context.route(re.compile(r"^(?!file:)"), lambda route: route.abort())

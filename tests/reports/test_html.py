@@ -134,7 +134,8 @@ def test_matrix_has_a_row_per_requirement_with_its_outcomes(page_html: str) -> N
     assert rows["CLIENT-GRANT-FORBIDDEN-403"] == [None, "waived", None, None, None]
     assert rows["TXID-CONCURRENT"] == [None, None, None, None, "error"]
     # requirement, level, decision, summary, then the four grants and "—"
-    assert page_html.count('<th scope="col">') == 4 + len(GRANT_COLUMNS)
+    matrix = page_html.split('id="matrix-table"', 1)[1].split("</table>", 1)[0]
+    assert matrix.count('<th scope="col">') == 4 + len(GRANT_COLUMNS)
     assert '<th scope="row"><code>TXID-ECHO</code></th>' in page_html
 
 
@@ -142,8 +143,10 @@ def test_every_cell_links_to_its_section(page_html: str, outcomes: list[Outcome]
     parsed = ParsedPage(page_html)
     ids = parsed.attributes("id")
     assert len(ids) == len(set(ids))
-    cell_links = [h for h in parsed.attributes("href") if h.startswith("#case-")]
-    assert len(cell_links) == len(outcomes)
+    case_links = [h for h in parsed.attributes("href") if h.startswith("#case-")]
+    # one per matrix cell, and one more per case the list of what needs attention names
+    listed = [o for o in outcomes if o.outcome in ("failed", "warned", "error")]
+    assert len(case_links) == len(outcomes) + len(listed)
     assert {h[1:] for h in parsed.attributes("href")} <= set(ids)
 
 
@@ -251,7 +254,8 @@ def test_hostile_script_does_not_run(opened: Opened) -> None:
     opened.page.get_by_role("button", name="failed", exact=True).click()
     assert opened.page.evaluate("() => window.__pwned") is None
     assert opened.page.title() == f"Conformance ERROR: {TARGET}"  # as text, not run
-    assert opened.page.get_by_text(FAILED_TITLE).is_visible()  # shown as text instead
+    shown = opened.page.get_by_text(FAILED_TITLE)  # as text instead: listed, and its check
+    assert shown.count() == 2 and shown.first.is_visible() and shown.last.is_visible()
 
 
 @pytest.mark.parametrize(
@@ -294,8 +298,16 @@ def test_a_cell_link_reveals_a_collapsed_or_filtered_check(opened: Opened) -> No
 
 def test_readable_without_javascript(opened_without_js: Opened) -> None:
     page = opened_without_js.page
-    assert page.get_by_text(FAILED_TITLE).is_visible()
-    assert page.get_by_text("token_type is not Bearer").is_visible()
+    assert page.locator("#attention").get_by_text(FAILED_TITLE).is_visible()
+    assert page.locator("#case-TXID-ECHO").get_by_text(FAILED_TITLE).is_visible()
+    assert (
+        page.locator("#case-RESP-TOKEN-TYPE-password")
+        .get_by_text("token_type is not Bearer")
+        .is_visible()
+    )
+    # The matrix is collapsed under the list, and <details> opens without a script.
+    assert not page.locator("#matrix-table").is_visible()
+    page.get_by_text("Requirement matrix").click()
     assert page.locator("#matrix-table").is_visible()
     assert not page.locator("#filters").is_visible()  # inert controls stay out of the way
     assert page.get_by_text("every check is shown").is_visible()
