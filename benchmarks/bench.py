@@ -7,11 +7,16 @@ embedded reference:
 2. the same requests sent by a bare httpx loop: the floor, and the suite's overhead ratio;
 3. schemathesis' own CLI (`st run`) on our OpenAPI document: the peer;
 4. the run split across processes with pytest-xdist (`-n 2`), and the run against a
-   target with 50 ms of latency (concurrency should hide it).
+   target with 50 ms of latency (concurrency should hide it);
+5. the run against the reference spike-arrested at SPIKE_ARREST req/s (`--rate-limit
+   auto`): the rate it settled at, the back-pressure answers, and the false failures
+   (any failure against the clean reference is one);
+6. with `--budget-curve`, which named reference faults a run catches within 250, 500,
+   750, 1000 requests and the default budget (`budget_curve.py`).
 
-It writes reports/benchmark.json and prints a Markdown table for the README; with
-`--repeat N`, then N interleaved rounds of the measures the goals name (medians and
-ranges). A benchmark, not a test: nothing here asserts a time.
+It writes reports/benchmark.json and prints a Markdown table for the README, then the
+issue's goals table; with `--repeat N`, N interleaved rounds of the measures the goals
+name (medians and ranges) first. A benchmark, not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import resource
 import statistics
@@ -36,18 +42,24 @@ from typing import Any
 import httpx
 import uvicorn
 
-from conformance.embedded import ReferenceCodeSource, role_settings
+from conformance.embedded import REFERENCE_WRONG_PASSWORD_CAP, ReferenceCodeSource, role_settings
 from conformance.exchange import Exchange
-from conformance.reference import ReferenceServer, create_app, default_accounts
+from conformance.properties.lifecycle import MACHINE_SHARE, MACHINES, MIN_WALKS
+from conformance.properties.lifecycle import NAME as LIFECYCLE
+from conformance.properties.schemathesis_phase import CHAINS
+from conformance.reference import create_app, default_accounts
+from conformance.reference.limits import Limits
 from conformance.reference.process import ReferenceProcess
 from conformance.run_context import RunContext
 from conformance.sender import basic_credentials
 from conformance.settings import Client, Settings
+from conformance.vocabulary import RT
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = ROOT / "reports"
 SEED = 20261128
 LATENCY_S = 0.05
+SPIKE_ARREST = 25  # requests a sliding second may hold at the spike-arrested reference
 
 
 @dataclass
@@ -57,6 +69,13 @@ class Measure:
     requests: int
     peak_rss_mib: float | None = None
     note: str = ""
+    # a `conformance run`'s, from its results.json
+    exit_code: int | None = None
+    generated: int | None = None
+    settled_rate: float | None = None  # req/s the adaptive rate ended at; None: unlimited
+    back_pressure: int | None = None  # back-pressure answers met
+    # against the clean reference, every requirement that failed or could not be judged
+    false_failures: list[str] | None = None
 
     @property
     def rps(self) -> float:
@@ -64,7 +83,18 @@ class Measure:
 
 
 def _env(accounts_roles: dict[str, str]) -> dict[str, str]:
-    return {**os.environ, **{f"CONFORMANCE_{k.upper()}": v for k, v in accounts_roles.items()}}
+    # The reference's user, as the embedded run has it: every near-miss of its password
+    # is tried (PASSWORD-WHOLE), so a --target run judges what the default run judges.
+    cap = {"CONFORMANCE_WRONG_PASSWORD_CAP": str(REFERENCE_WRONG_PASSWORD_CAP)}
+    return {
+        **os.environ,
+        **{f"CONFORMANCE_{k.upper()}": v for k, v in accounts_roles.items()},
+        **cap,
+    }
+
+
+def _target_env(roles: dict[str, str], url: str) -> dict[str, str]:
+    return {**_env(roles), "CONFORMANCE_AUTH_CODE_COMMAND": _authorize_command(url)}
 
 
 def _authorize_command(url: str) -> str:
@@ -97,17 +127,42 @@ def measure_cli_run(name: str, args: list[str], env: dict[str, str] | None = Non
         check=False,
     )
     wall = time.perf_counter() - started
-    run = json.loads((out / "results.json").read_text())["run"]
+    document = json.loads((out / "results.json").read_text())
+    run = document["run"]
     note = f"exit {done.returncode}, {run.get('generated_requests', 0)} generated"
-    return Measure(name, wall, int(run["requests_sent"]), _child_peak_mib(), note)
+    false = sorted(
+        f"{r['requirement_id']} ({r['outcome']})"
+        for r in document["results"]
+        if r["outcome"] in {"failed", "error"}
+    )
+    return Measure(
+        name,
+        wall,
+        int(run["requests_sent"]),
+        _child_peak_mib(),
+        note,
+        exit_code=done.returncode,
+        generated=int(run.get("generated_requests", 0)),
+        settled_rate=run.get("settled_rate"),
+        back_pressure=int((run.get("back_pressure") or {}).get("answers", 0)),
+        false_failures=false,
+    )
 
 
 def dependent_round_trips(exchanges: list[Exchange]) -> int:
-    """The longest run of requests each sent after the answer before it: the lifecycle
-    machine's (each step needs the one before; it runs alongside the other properties).
-    Against a distant target the property phase cannot take less than these round trips;
-    the refresh chains (`CHAINS` side by side) and the echo baseline are shorter."""
-    return sum(1 for e in exchanges if e.scenario == "prop_lifecycle")
+    """The longest run of requests each sent after the answer before it, about: a
+    lifecycle machine's or a refresh chain's (each walks one request at a time, beside
+    the others). Against a distant target the property phase cannot take less than
+    these round trips."""
+    lifecycle = sum(1 for e in exchanges if e.scenario == LIFECYCLE)
+    walks = max(2, Settings.examples // MACHINE_SHARE)
+    machines = max(1, min(MACHINES, walks // MIN_WALKS))
+    chained = sum(
+        1
+        for e in exchanges
+        if e.scenario == "prop_positive" and (e.grant == RT or e.label == "setup-login")
+    )
+    return max(math.ceil(lifecycle / machines), math.ceil(chained / CHAINS))
 
 
 Request = tuple[str, str, list[tuple[str, str]], bytes]
@@ -229,10 +284,7 @@ def measure_xdist(roles: dict[str, str]) -> list[Measure]:
     for label, extra in (("pytest, 1 process", []), ("pytest-xdist -n 2", ["-n", "2"])):
         with counted_reference() as (url, count):
             out = REPORTS / "bench" / label.replace(" ", "_").replace(",", "")
-            env = {
-                **_env(roles),
-                "CONFORMANCE_AUTH_CODE_COMMAND": _authorize_command(url),
-            }
+            env = _target_env(roles, url)
             started = time.perf_counter()
             done = subprocess.run(
                 [
@@ -341,17 +393,17 @@ def latency_proxy(upstream_port: int, delay: float, *, serial: bool = False) -> 
 
 
 def measure_latency(roles: dict[str, str], *, serial: bool = False) -> Measure:
+    """The run against the reference (in a process of its own, as the default run has
+    it) behind `latency_proxy`: every answer comes LATENCY_S later."""
     with (
-        ReferenceServer(accounts=default_accounts()) as server,
+        ReferenceProcess() as server,
         latency_proxy(server.port, LATENCY_S, serial=serial) as port,
     ):
+        url = f"http://127.0.0.1:{port}"
         measure = measure_cli_run(
             f"latency {int(LATENCY_S * 1000)} ms{' serial' if serial else ''}",
-            ["--target", f"http://127.0.0.1:{port}"],
-            env={
-                **_env(roles),
-                "CONFORMANCE_AUTH_CODE_COMMAND": _authorize_command(f"http://127.0.0.1:{port}"),
-            },
+            ["--target", url],
+            env=_target_env(roles, url),
         )
     ms = int(LATENCY_S * 1000)
     measure.name = (
@@ -362,15 +414,49 @@ def measure_latency(roles: dict[str, str], *, serial: bool = False) -> Measure:
     return measure
 
 
+def measure_spike_arrested(roles: dict[str, str]) -> Measure:
+    """The default run against the reference spike-arrested at SPIKE_ARREST req/s, with
+    `--rate-limit auto` (a loopback target is otherwise unlimited): every failure is a
+    false one, the reference being clean."""
+    with ReferenceProcess(limits=Limits(spike_arrest=SPIKE_ARREST)) as server:
+        measure = measure_cli_run(
+            "spike-arrested",
+            ["--target", server.url, "--rate-limit", "auto"],
+            env=_target_env(roles, server.url),
+        )
+    measure.name = f"conformance run, reference spike-arrested at {SPIKE_ARREST} req/s, auto"
+    return measure
+
+
+def measure_target(roles: dict[str, str]) -> Measure:
+    """The run against the same reference process as the latency run, without the
+    proxy: `--target`, codes from the command, all as the latency run has them."""
+    with ReferenceProcess() as server:
+        measure = measure_cli_run(
+            "target", ["--target", server.url], env=_target_env(roles, server.url)
+        )
+    measure.name = "conformance run, --target the reference (no latency, as the latency run)"
+    return measure
+
+
 def table(measures: list[Measure], ratios: dict[str, float]) -> str:
     lines = [
-        "| run | wall (s) | requests | requests/s | peak RSS (MiB) | note |",
-        "|---|---:|---:|---:|---:|---|",
+        "| run | wall (s) | requests | requests/s | peak RSS (MiB) | rate reached (req/s) "
+        "| back-pressure answers | false failures | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for m in measures:
         rss = f"{m.peak_rss_mib:.0f}" if m.peak_rss_mib else "–"
+        rate = (
+            "–"
+            if m.exit_code is None
+            else (f"{m.settled_rate:g}" if m.settled_rate else "unlimited")
+        )
+        pushed = "–" if m.back_pressure is None else str(m.back_pressure)
+        false = "–" if m.false_failures is None else str(len(m.false_failures))
         lines.append(
-            f"| {m.name} | {m.wall_s:.2f} | {m.requests} | {m.rps:.0f} | {rss} | {m.note} |"
+            f"| {m.name} | {m.wall_s:.2f} | {m.requests} | {m.rps:.0f} | {rss} | {rate} "
+            f"| {pushed} | {false} | {m.note} |"
         )
     lines.append("")
     lines += [f"- {name}: **{value:.2f}**" for name, value in ratios.items()]
@@ -385,15 +471,22 @@ def repeated(roles: dict[str, str], rounds: int) -> dict[str, dict[str, float]]:
     for _ in range(rounds):
         default = measure_cli_run("conformance run (default, embedded reference)", [])
         latency = measure_latency(roles)
+        target = measure_target(roles)
         requests, wall, sent, _ = recorded_requests()
         loop = measure_bare_loop(requests)
         for name, value in (
             ("conformance run, default (s)", default.wall_s),
             (f"conformance run, {int(LATENCY_S * 1000)} ms latency (s)", latency.wall_s),
+            ("conformance run, --target without latency (s)", target.wall_s),
             ("judge_all in-process (s)", wall),
             ("bare httpx loop (s)", loop.wall_s),
             ("overhead ratio", (wall / sent) / (loop.wall_s / loop.requests)),
             ("latency ratio", latency.wall_s / default.wall_s),
+            ("latency ratio, same --target path", latency.wall_s / target.wall_s),
+            (
+                "generated requests per second, default run",
+                (default.generated or 0) / default.wall_s,
+            ),
         ):
             seen.setdefault(name, []).append(value)
     return {
@@ -402,27 +495,113 @@ def repeated(roles: dict[str, str], rounds: int) -> dict[str, dict[str, float]]:
     }
 
 
+def goals(
+    measures: dict[str, Measure],
+    rounds: dict[str, dict[str, float]] | None,
+    curve: dict[str, Any] | None,
+    repeat: int = 0,
+) -> list[tuple[str, str, str, str]]:
+    """The issue's goals table: (measure, before, now, goal)."""
+    spike, latency, default, st = (
+        measures["spike"],
+        measures["latency"],
+        measures["default"],
+        measures["st"],
+    )
+
+    def median(name: str, single: float) -> str:
+        if rounds is None:
+            return f"{single:.2f} (one run)"
+        figures = rounds[name]
+        low, high = figures["min"], figures["max"]
+        return f"{figures['median']:.2f} (median of {repeat} rounds, {low:.2f}-{high:.2f})"
+
+    ideal = spike.requests / SPIKE_ARREST
+    st_rate = st.requests / st.wall_s
+    suite_rate = (default.generated or 0) / default.wall_s
+    if rounds is not None:
+        suite_rate = rounds["generated requests per second, default run"]["median"]
+    within = curve.get("every_fault_caught_within") if curve else None
+    caught = "not measured (--budget-curve)"
+    if curve:
+        row = curve["budgets"][within] if within else None
+        caught = (
+            f"{within} ({row['caught']}/{row['faults']} faults, {row['requests_clean']['1.3.1']} "
+            f"requests sent by the clean run)"
+            if row
+            else "none of the budgets measured"
+        )
+    spike_false = spike.false_failures or []
+    return [
+        (
+            f"spike-arrested target ({SPIKE_ARREST} req/s): false failures",
+            "10 MUST",
+            f"{len(spike_false)}{': ' + ', '.join(spike_false) if spike_false else ''}, "
+            f"exit {spike.exit_code}",
+            "0, exit 0",
+        ),
+        (
+            f"spike-arrested target: wall time / (requests ÷ {SPIKE_ARREST} req/s)",
+            "–",
+            f"{spike.wall_s / ideal:.2f} ({spike.wall_s:.1f} s for {spike.requests} requests; "
+            f"settled at {spike.settled_rate} req/s, {spike.back_pressure} back-pressure answers)",
+            "≤ 1.3",
+        ),
+        (
+            f"{int(LATENCY_S * 1000)} ms target / latency-free run",
+            "2.06",
+            median("latency ratio", latency.wall_s / default.wall_s),
+            "≤ 1.5",
+        ),
+        (
+            "default run, embedded reference (s)",
+            "5.47 s",
+            median("conformance run, default (s)", default.wall_s),
+            "≤ 4 s",
+        ),
+        (
+            "generated cases per second / schemathesis CLI's",
+            "~2.5×",
+            f"{suite_rate / st_rate:.2f}× ({suite_rate:.0f}/s vs {st_rate:.0f}/s)",
+            "≥ 5×",
+        ),
+        ("requests to catch every reference fault", "~1,360 (default)", caught, "≤ 500"),
+    ]
+
+
+def goals_table(rows: list[tuple[str, str, str, str]]) -> str:
+    lines = ["| measure | before | now | goal |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
         "--repeat", type=int, default=0, help="then N interleaved rounds of the goals' measures"
     )
+    parser.add_argument(
+        "--budget-curve",
+        action="store_true",
+        help="also the faults caught per --max-requests (budget_curve.py; about 9 minutes)",
+    )
+    parser.add_argument(
+        "--all-faults", action="store_true", help="the budget curve over every fault (~30 min)"
+    )
     args = parser.parse_args()
     (REPORTS / "bench").mkdir(parents=True, exist_ok=True)
     roles = role_settings(default_accounts())
+    started = time.perf_counter()
     measures = [measure_cli_run("conformance run (default, embedded reference)", [])]
     requests, suite_wall, suite_sent, sequential = recorded_requests()
     in_process = Measure("suite in-process (judge_all, no pytest)", suite_wall, suite_sent)
     loop = measure_bare_loop(requests)
     latency, serial = measure_latency(roles), measure_latency(roles, serial=True)
-    measures += [
-        in_process,
-        loop,
-        measure_schemathesis(500),
-        *measure_xdist(roles),
-        latency,
-        serial,
-    ]
+    target = measure_target(roles)
+    st = measure_schemathesis(500)
+    xdist = measure_xdist(roles)
+    spike = measure_spike_arrested(roles)
+    measures += [in_process, loop, st, *xdist, latency, serial, target, spike]
     latency_free = measures[0]
     ms = int(LATENCY_S * 1000)
     floor = sequential * LATENCY_S
@@ -431,32 +610,60 @@ def main() -> int:
             in_process.wall_s / in_process.requests
         )
         / (loop.wall_s / loop.requests),
-        "pytest-xdist -n 2 speed-up over 1 process": measures[4].wall_s / measures[5].wall_s,
+        "pytest-xdist -n 2 speed-up over 1 process": xdist[0].wall_s / xdist[1].wall_s,
         f"{ms} ms latency run / latency-free run (wall)": latency.wall_s / latency_free.wall_s,
+        f"{ms} ms latency run / the same --target run without latency": (
+            latency.wall_s / target.wall_s
+        ),
         f"the same with the first proxy ({ms} ms per chunk, serially)": (
             serial.wall_s / latency_free.wall_s
         ),
-        f"requests each sent after the answer before it (the lifecycle machine): "
-        f"{sequential}; their round trips alone, {sequential} x {ms} ms (s)": floor,
+        f"requests each sent after the answer before it, the longest chain (a lifecycle "
+        f"machine or refresh chain): {sequential}; their round trips alone, {sequential} x "
+        f"{ms} ms (s)": floor,
+        f"spike-arrested: wall / (requests / {SPIKE_ARREST} req/s)": spike.wall_s
+        / (spike.requests / SPIKE_ARREST),
     }
-    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-    document = {
+    machine = {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "load_average_at_start": os.getloadavg(),
+        "shared": "other work ran on the machine; compare figures of one run only",
+    }
+    document: dict[str, Any] = {
         "machine": machine,
         "seed": SEED,
         "measures": [asdict(m) | {"rps": m.rps} for m in measures],
         "ratios": ratios,
     }
-    if args.repeat:
-        rounds = repeated(roles, args.repeat)
+    rounds = repeated(roles, args.repeat) if args.repeat else None
+    if rounds is not None:
         document["repeated"] = {"rounds": args.repeat, "measures": rounds}
+    curve = None
+    if args.budget_curve or args.all_faults:
+        import budget_curve  # noqa: PLC0415 - only with the flag: it runs ~9 minutes
+
+        curve = budget_curve.measure(args.all_faults, sys.stderr)
+        document["budget_curve"] = curve
+    named = {"default": latency_free, "latency": latency, "spike": spike, "st": st}
+    rows = goals(named, rounds, curve, args.repeat)
+    document["goals"] = [
+        dict(zip(("measure", "before", "now", "goal"), row, strict=True)) for row in rows
+    ]
+    document["wall_s"] = round(time.perf_counter() - started, 1)
     (REPORTS / "benchmark.json").write_text(json.dumps(document, indent=2) + "\n")
     print(table(measures, ratios))
-    if args.repeat:
+    if rounds is not None:
         print(f"\n{args.repeat} interleaved rounds (median, min-max):\n")
         for name, figures in rounds.items():
             print(
                 f"- {name}: **{figures['median']:.2f}** ({figures['min']:.2f}-{figures['max']:.2f})"
             )
+    if curve is not None:
+        print(f"\nFaults caught per budget ({curve['faults']}):\n")
+        print(budget_curve.markdown(curve["budgets"]))
+    print("\nGoals (issue 18):\n")
+    print(goals_table(rows))
     return 0
 
 
