@@ -27,7 +27,9 @@ REFERENCE = Path("conformance") / "reference"
 # The modules that handle requests. Left out: faults.py (the fault table; faults are
 # off in a default run), logins.py (the failed-login counter: no answer depends on it),
 # authorize.py (the suite's client of the authorize route, not the target), server.py,
-# process.py, listening.py (serving wiring), __init__.py (re-exports).
+# process.py, listening.py (serving wiring), __init__.py (re-exports), limits.py (throttling,
+# off unless `conformance serve --spike-arrest/--quota`), spelling.py (header names as
+# sent, read only under the header-name-case faults).
 MODULES: tuple[str, ...] = (
     "accounts.py",
     "app.py",

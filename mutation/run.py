@@ -413,7 +413,7 @@ def _run(workspace: Workspace, args: argparse.Namespace) -> int:
     records: list[Record] = []
     with progress_path.open("a", encoding="utf-8") as progress:
         for index, mutant in enumerate(chosen, 1):
-            if mutant.key in done and done[mutant.key]["outcome"] != "equivalent":
+            if mutant.key in done and mutant.key not in equivalents:
                 record = _from_progress(mutant, done[mutant.key])
             else:
                 tick = time.monotonic()
