@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from conformance import __version__
+from conformance import __version__, serve_command
 from conformance.contract import ALL_EDITIONS, DEFAULT_EDITION, EDITIONS
 from conformance.errors import ConformanceError
 from conformance.results import EXIT_COULD_NOT_RUN, EXIT_MUST_FAILED, EXIT_OK
@@ -62,23 +62,15 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser(
-        "serve", help="serve the reference target as a local sandbox stand-in"
+        "serve",
+        help="serve the reference target as a local sandbox stand-in, optionally with faults",
+        description="Serve the reference target on 127.0.0.1 for developing clients: it "
+        "prints the credentials it accepts as export lines, a curl line that fetches an "
+        "authorization code, then a redacted access log.",
+        epilog="exit codes: 0 stopped (Ctrl-C) or faults listed, 2 bad option (an unknown "
+        "--fault, a --port that cannot be bound, an unreadable --accounts file)",
     )
-    serve.add_argument("--port", type=int, default=8400)
-    serve.add_argument("--edition", choices=ALL_EDITIONS, default=DEFAULT_EDITION)
-    serve.add_argument("--accounts", type=Path, help="TOML file of institutions, clients and users")
-    serve.add_argument(
-        "--spike-arrest",
-        type=int,
-        metavar="RPS",
-        help="answer HTTP 500 CMN_90003 (rfc6749: 429) to requests beyond RPS in a sliding second",
-    )
-    serve.add_argument(
-        "--quota",
-        type=int,
-        metavar="N",
-        help="answer HTTP 500 CMN_90002 (rfc6749: 429) to every request after the first N",
-    )
+    serve_command.add_arguments(serve)
 
 
 def _add_spec(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -186,32 +178,7 @@ def _collect_only(pytest_args: Sequence[str]) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from conformance.reference import default_accounts, describe_credentials, load_accounts
-    from conformance.reference.limits import Limits
-    from conformance.reference.server import serve_forever
-
-    try:
-        accounts = load_accounts(args.accounts) if args.accounts else default_accounts()
-    except (OSError, ValueError) as exc:
-        print(f"error: --accounts {args.accounts}: {exc}", file=sys.stderr)
-        return EXIT_COULD_NOT_RUN
-    try:
-        limits = Limits(spike_arrest=args.spike_arrest, quota=args.quota)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_COULD_NOT_RUN
-    limited = [
-        f"spike arrest above {args.spike_arrest} requests a second" if args.spike_arrest else "",
-        f"a quota of {args.quota} requests" if args.quota else "",
-    ]
-    with_limits = " and ".join(filter(None, limited))
-    print(
-        f"Reference target, edition {args.edition}, on http://127.0.0.1:{args.port}"
-        + (f", with {with_limits}" if with_limits else "")
-    )
-    print(describe_credentials(accounts))  # on purpose: a local stand-in's test credentials
-    serve_forever(args.port, args.edition, accounts, limits=limits)
-    return 0
+    return serve_command.serve(args)
 
 
 def _spec(args: argparse.Namespace) -> int:

@@ -27,24 +27,27 @@ REFERENCE_WRONG_PASSWORD_CAP = 8
 
 
 def role_settings(accounts: Accounts) -> dict[str, str]:
-    """The settings naming the reference's clients and user, one per role."""
+    """The settings naming the reference's clients and user, one per role; a role the
+    accounts have no client or user for (an --accounts file of `serve`) is left out."""
     main, *others = accounts.clients
-    user = next(u for u in accounts.users if u.institution_id == main.institution_id)
+    user = next((u for u in accounts.users if u.institution_id == main.institution_id), None)
     second = next(
-        c for c in others if "password" in c.grants and c.client_id == quote_plus(c.client_id)
+        (c for c in others if "password" in c.grants and c.client_id == quote_plus(c.client_id)),
+        None,
     )
-    restricted = next(c for c in others if "password" not in c.grants)
-    special = next(c for c in others if c.client_id != quote_plus(c.client_id))
+    restricted = next((c for c in others if "password" not in c.grants), None)
+    special = next((c for c in others if c.client_id != quote_plus(c.client_id)), None)
     values = {
         "client_id": main.client_id,
         "client_secret": main.client_secret,
         "institution_id": main.institution_id,
-        "username": user.username,
-        "password": user.password,
     }
+    if user is not None:
+        values.update(username=user.username, password=user.password)
     for role, client in (("second", second), ("restricted", restricted), ("special", special)):
-        values[f"{role}_client_id"] = client.client_id
-        values[f"{role}_client_secret"] = client.client_secret
+        if client is not None:
+            values[f"{role}_client_id"] = client.client_id
+            values[f"{role}_client_secret"] = client.client_secret
     return values
 
 

@@ -13,7 +13,6 @@ is gone, however it ended, so no reference outlives its run.
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ from typing import Self
 
 from .faults import check_faults_for_edition, parse_faults
 from .limits import NO_LIMITS, Limits
-from .listening import HOST, Listening
+from .listening import Listening, listening_socket
 
 _START_TIMEOUT = 20.0  # a cold interpreter importing starlette and uvicorn on a busy machine
 _STOP_TIMEOUT = 10.0
@@ -110,19 +109,6 @@ class ReferenceProcess(Listening):
             why = f"it ended with status {ended}" if ended is not None else "no port in time"
             raise RuntimeError(f"the reference process did not start: {why}")
         return int(text)
-
-
-def listening_socket() -> socket.socket:
-    """A socket listening on a free loopback port, for asyncio to accept on.
-
-    IPPROTO_TCP named outright: asyncio sets TCP_NODELAY only on accepted sockets whose
-    proto says TCP, and `socket.create_server` leaves it 0. Without it every answer
-    (headers and body are written apart) waits out Nagle's algorithm and the client's
-    delayed ACK: 40 ms each, where the reference takes 1."""
-    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listening.bind((HOST, 0))
-    listening.listen(socket.SOMAXCONN)
-    return listening
 
 
 def _serve(edition: str, limits: Limits, faults: frozenset[str] = frozenset()) -> None:

@@ -10,13 +10,14 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Self
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from . import spelling
+from .access_log import AccessLog
 from .accounts import Accounts, default_accounts
 from .app import create_app
 from .errors import Edition, check_edition
@@ -30,10 +31,11 @@ _STOP_TIMEOUT = 10.0
 
 
 def _config(
-    app: Starlette, port: int, log_level: str = "error", faults: frozenset[str] = frozenset()
+    app: ASGIApp, port: int, log_level: str = "error", faults: frozenset[str] = frozenset()
 ) -> uvicorn.Config:
-    # No access log: request lines are noise here, and a log line is one more place
-    # a token could end up. h11 and plain asyncio keep behaviour the same everywhere.
+    # No uvicorn access log: its lines carry the query string, where a code or token
+    # could end up; `serve` writes its own redacted one (access_log.py). h11 and plain
+    # asyncio keep behaviour the same everywhere.
     # In the background (embedded runs, tests) malformed requests are the suite's own
     # deliberate probes, so uvicorn's "Invalid HTTP request" warnings are only noise.
     return uvicorn.Config(
@@ -142,13 +144,17 @@ class ReferenceServer(Listening):
 
 
 def serve_forever(
-    port: int = 8000,
+    listening: socket.socket,
     edition: str = "1.3.1",
     accounts: Accounts | None = None,
     faults: Iterable[str] = frozenset(),
     limits: Limits = NO_LIMITS,
+    log: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve the reference target in the foreground until interrupted (Ctrl-C)."""
+    """Serve the reference target in the foreground on `listening` (bound by the caller,
+    so a busy port is known before anything is announced) until interrupted (Ctrl-C).
+    `log`: where the redacted access log goes, a line per request; None: no log."""
     app = create_app(accounts or default_accounts(), edition, faults, limits=limits)
     chosen: frozenset[str] = app.state.reference.faults
-    uvicorn.Server(_config(app, port, log_level="warning", faults=chosen)).run()
+    served: ASGIApp = app if log is None else AccessLog(app, log)
+    uvicorn.Server(_config(served, 0, log_level="warning", faults=chosen)).run(sockets=[listening])
