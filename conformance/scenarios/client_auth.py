@@ -4,6 +4,7 @@ client whose id and secret need RFC 6749 2.3.1's encoding."""
 from __future__ import annotations
 
 import base64
+from functools import partial
 from typing import TYPE_CHECKING
 
 from conformance.contract import RFC6749
@@ -15,6 +16,7 @@ from conformance.scenarios.base import (
     near_misses,
     random_value,
     scenario,
+    side_by_side,
 )
 from conformance.settings import Client
 from conformance.vocabulary import CC
@@ -55,10 +57,13 @@ def auth_malformed(ctx: RunContext) -> list[Exchange]:
         "no-colon": no_colon,
         "bare-basic": "Basic",
     }
-    return [
-        _refused_client(ctx, "auth_malformed", label, value, "AUTH-MALFORMED")
-        for label, value in variants.items()
-    ]
+    return side_by_side(
+        ctx,
+        [
+            partial(_refused_client, ctx, "auth_malformed", label, value, "AUTH-MALFORMED")
+            for label, value in variants.items()
+        ],
+    )
 
 
 @scenario("auth_wrong_secret", contracts=BOTH)
@@ -74,10 +79,13 @@ def auth_near_miss_credentials(ctx: RunContext) -> list[Exchange]:
     near = {f"secret-{k}": Client(client_id, v) for k, v in near_misses(secret).items()}
     near |= {f"id-{k}": Client(v, secret) for k, v in near_misses(client_id).items()}
     name = "auth_near_miss_credentials"
-    return [
-        _refused_client(ctx, name, label, auth, "AUTH-CREDENTIALS-WHOLE")
-        for label, auth in near.items()
-    ]
+    return side_by_side(
+        ctx,
+        [
+            partial(_refused_client, ctx, name, label, auth, "AUTH-CREDENTIALS-WHOLE")
+            for label, auth in near.items()
+        ],
+    )
 
 
 @scenario("auth_unknown_client", contracts=BOTH)

@@ -9,6 +9,7 @@ the run's family and sends its contract's; the labels say which request is which
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import TYPE_CHECKING
 
 from conformance.contract import RFC6749
@@ -19,6 +20,7 @@ from conformance.scenarios.base import (
     expecting,
     password_form,
     scenario,
+    side_by_side,
     with_scope,
 )
 from conformance.sender import FORM, new_transaction_id
@@ -154,7 +156,7 @@ def scopes_unknown(ctx: RunContext) -> list[Exchange]:
 def header_name_case(ctx: RunContext) -> list[Exchange]:
     """The client_credentials request of `cc_success` with one header name, institutionId,
     Authorization or Content-Type, spelled in lower and then in upper case (D24)."""
-    sent = []
+    sends = []
     names = ("institutionId", "Authorization", "Content-Type")
     for name in names if ctx.settings.institution_id else names[1:]:
         for spelling in (name.lower(), name.upper()):
@@ -165,8 +167,9 @@ def header_name_case(ctx: RunContext) -> list[Exchange]:
                 content_type=FORM,
             )
             respelled = [(spelling if n == name else n, v) for n, v in headers]
-            sent.append(
-                ctx.send(
+            sends.append(
+                partial(
+                    ctx.send,
                     "header_name_case",
                     spelling,
                     form=cc_form(ctx),
@@ -178,4 +181,4 @@ def header_name_case(ctx: RunContext) -> list[Exchange]:
                     extra_headers=respelled,
                 )
             )
-    return sent
+    return side_by_side(ctx, sends)
