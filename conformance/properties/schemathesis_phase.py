@@ -30,6 +30,7 @@ Scenarios (phase "property"):
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -158,17 +159,35 @@ class RefreshChain:
         return sent
 
 
-def _fixed_credentials(ctx: RunContext, grant: str) -> Callable[[], dict[str, str] | None]:
+def _fixed_credentials(
+    ctx: RunContext, grant: str, codes: Codes | None = None
+) -> Callable[[], dict[str, str] | None]:
     """What a positive case of `grant` carries instead of generated values: the fixed
     scenarios' form of the grant (under RFC 6749 with the configured scope and
-    redirect_uri), its grant_type aside."""
+    redirect_uri), its grant_type aside; a code grant's codes from `codes`, else fetched
+    when needed."""
     if grant == PW:
         login = _without_grant_type(password_form(ctx))
         return lambda: dict(login)
     if grant == CODE:
+        if codes is not None:
+            return lambda: _without_grant_type(code_form(ctx, codes.next()))
         return lambda: _without_grant_type(code_form(ctx, _fetched_code(ctx)))
     fields = _without_grant_type(with_scope(ctx, {"grant_type": grant}))
     return lambda: dict(fields)
+
+
+class Codes:
+    """The code grant's authorization codes, all fetched at once, from the start of the
+    property, beside its other grants: each fetch is a request of its own (or a command
+    run), and fetched as each case needed one they were waited for one after another."""
+
+    def __init__(self, ctx: RunContext, count: int, pool: ThreadPoolExecutor) -> None:
+        self._fetching = deque(pool.submit(_fetched_code, ctx) for _ in range(count))
+
+    def next(self) -> str:
+        """The next code (Skipped, or the source's error, as fetching it raised)."""
+        return self._fetching.popleft().result()
 
 
 def _without_grant_type(form: dict[str, str]) -> dict[str, str]:
@@ -187,23 +206,26 @@ def _positive_strategy(ctx: RunContext, grant: str) -> st.SearchStrategy[Case[An
     return operation.as_strategy(GenerationMode.POSITIVE, headers=FIXED_HEADERS)
 
 
-def _positive_grant(ctx: RunContext, grant: str) -> list[Exchange]:
+def _positive_grant(ctx: RunContext, grant: str, codes: Codes | None = None) -> list[Exchange]:
     """A grant whose requests do not depend on one another: pipelined."""
-    examples = examples_for(ctx)
-    limit = min(examples, CODE_EXAMPLES) if grant == CODE else examples
-    rec = Recorder(ctx, "prop_positive", grant, limit)
-    credentials = _fixed_credentials(ctx, grant)
+    rec = Recorder(ctx, "prop_positive", grant, _examples_of(ctx, grant))
+    credentials = _fixed_credentials(ctx, grant, codes)
 
     def handle(case: Case[Any]) -> None:
-        fields = credentials()  # an authorization code is fetched here, one at a time
+        fields = credentials()
         if fields is None:
             rec.stopped = True
             return
         body = positive_form(case.body, grant, fields)
         rec.submit("positive", body=body, grant=grant, case=True, annotate=judged(ctx, case))
 
-    rec.explore(handle, limit, workers=rec.workers(), case=_positive_strategy(ctx, grant))
+    rec.explore(handle, rec.limit, workers=rec.workers(), case=_positive_strategy(ctx, grant))
     return rec.exchanges
+
+
+def _examples_of(ctx: RunContext, grant: str) -> int:
+    examples = examples_for(ctx)
+    return min(examples, CODE_EXAMPLES) if grant == CODE else examples
 
 
 def _refresh_chains(ctx: RunContext) -> list[tuple[RefreshChain, list[Case[Any]]]]:
@@ -229,16 +251,27 @@ def _refresh_chains(ctx: RunContext) -> list[tuple[RefreshChain, list[Case[Any]]
 def prop_positive(ctx: RunContext) -> list[Exchange]:
     """Valid requests for every grant the configuration can make valid.
 
-    The refresh chains (each one request at a time) walk in worker threads while the
-    other grants are generated and pipelined here; the recording keeps the grants'
-    order, and the chains' one after the other.
+    The refresh chains (each one request at a time) walk in worker threads, and the
+    code grant's codes are fetched, while the other grants are generated and pipelined
+    here; the recording keeps the grants' order, and the chains' one after the other.
     """
     # Without a configured user a password login would only be a failed one.
     user = bool(ctx.settings.username and ctx.settings.password)
+    beside = workers_for(ctx.settings.concurrency) > 1
+    fetchers = workers_for(ctx.settings.concurrency, CODE_EXAMPLES)
+    with ThreadPoolExecutor(fetchers, thread_name_prefix="conformance-codes") as fetching:
+        codes = None
+        if beside and ctx.roles().get("auth_code") is None:
+            codes = Codes(ctx, _examples_of(ctx, CODE), fetching)
+        return _positive_grants(ctx, user, beside, codes)
+
+
+def _positive_grants(
+    ctx: RunContext, user: bool, beside: bool, codes: Codes | None
+) -> list[Exchange]:
     chains = _refresh_chains(ctx) if user else []
     sent: dict[str, list[Exchange]] = {}
     walkers = min(len(chains), workers_for(ctx.settings.concurrency))
-    beside = workers_for(ctx.settings.concurrency) > 1
     with ThreadPoolExecutor(max(1, walkers), thread_name_prefix="conformance-refresh") as pool:
         if beside:
             walking = [pool.submit(chain.walk, cases) for chain, cases in chains]
@@ -248,7 +281,7 @@ def prop_positive(ctx: RunContext) -> list[Exchange]:
                 chain.walk(cases)
         for grant in (CC, PW, CODE) if user else (CC, CODE):
             try:
-                sent[grant] = _positive_grant(ctx, grant)
+                sent[grant] = _positive_grant(ctx, grant, codes)
             except Skipped:
                 continue  # no authorization codes configured: the grant has no valid request
         with ctx.sender.turns.waiting():  # the chains only send: another may generate

@@ -9,6 +9,7 @@ grant is judged) and schemathesis' verdicts on hand-made exchanges.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -29,7 +30,7 @@ from conformance.properties.schema_cases import (
     token_operation,
 )
 from conformance.properties.schema_verdicts import Judging, verdicts
-from conformance.properties.schemathesis_phase import CHAINS
+from conformance.properties.schemathesis_phase import CHAINS, CODE_EXAMPLES
 from conformance.run_context import RunContext
 from tests.fixtures.targets import reference_context
 
@@ -359,3 +360,21 @@ def test_verdicts__another_requests_id_is_cross_talk_only_if_it_flew_beside() ->
     # request beside it that carried none: D23's, judged by TXID-CONCURRENT
     assert _notes(crossed, frozenset({OTHER_TXID})) == []
     assert _notes(crossed, frozenset({TXID, ANONYMOUS})) == []
+
+
+def test_code_grant__its_codes_are_fetched_side_by_side_not_as_each_case_needs_one() -> None:
+    # Each fetch is a request (or a command) of its own: all CODE_EXAMPLES wait at a
+    # barrier that only breaks if they are in flight at once.
+    with reference_context(examples=10, seed=5) as ctx:
+        fetch = ctx._auth_code_source
+        assert fetch is not None
+        together = threading.Barrier(CODE_EXAMPLES, timeout=30)
+
+        def fetched_together() -> str:
+            together.wait()
+            return fetch()
+
+        ctx._auth_code_source = fetched_together
+        positive = ctx.exchanges("prop_positive")
+    codes = [e for e in positive if e.grant == "authorization_code"]
+    assert len(codes) == CODE_EXAMPLES and all(e.status == 200 for e in codes)
