@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -231,6 +232,10 @@ def test_a_pipe_through_tee_shows_the_banner_while_it_serves(tmp_path: Path) -> 
         first = process.stdout.readline()  # returns only if the line was flushed
         assert first.startswith("Reference target, edition 1.3.1, on http://127.0.0.1:")
         assert process.poll() is None  # still serving
+        # tee writes its file and its output in either order: wait (bounded) for the file
+        deadline = time.monotonic() + 10
+        while not log.read_text(encoding="utf-8") and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert log.read_text(encoding="utf-8").startswith(first)
     finally:
         os.killpg(process.pid, signal.SIGINT)

@@ -175,6 +175,7 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "refresh-grant-broken",
         "REFRESH-SUCCESS",
         "Valid refresh requests get the invalid-token error.",
+        also=("INST-OPTIONAL-REFRESH",),  # a refresh without institutionId fails as well
         rfc6749="RFC-REFRESH-SUCCESS",
     ),
     Fault("token-type-mac", "RESP-TOKEN-TYPE", "token_type is 'mac'."),
