@@ -30,7 +30,7 @@ from urllib.parse import quote_plus
 from conformance.contract import ALL_EDITIONS, DEFAULT_EDITION, RFC6749
 from conformance.reproduce import BASIC_SNIPPET
 from conformance.results import EXIT_COULD_NOT_RUN, EXIT_OK
-from conformance.settings import ENV_PREFIX
+from conformance.settings import ENV_PREFIX, ROLE_SETTINGS
 
 # The reference (starlette, uvicorn) is imported when `serve` runs, not when the CLI loads.
 if TYPE_CHECKING:
@@ -39,20 +39,6 @@ if TYPE_CHECKING:
 
 Write = Callable[[str], None]
 MAX_PORT = 65535
-# The order a reader meets the roles in: the main client and user, then the optional roles.
-ROLE_ORDER = (
-    "client_id",
-    "client_secret",
-    "institution_id",
-    "username",
-    "password",
-    "second_client_id",
-    "second_client_secret",
-    "restricted_client_id",
-    "restricted_client_secret",
-    "special_client_id",
-    "special_client_secret",
-)
 
 
 def add_arguments(serve: argparse.ArgumentParser) -> None:
@@ -212,7 +198,7 @@ def export_lines(url: str, edition: str, roles: dict[str, str]) -> list[str]:
     what `conformance run` needs besides to judge this reference as the embedded run does."""
     from conformance.embedded import REFERENCE_WRONG_PASSWORD_CAP
 
-    values = {"target": url, **{name: roles[name] for name in ROLE_ORDER if name in roles}}
+    values = {"target": url, **{name: roles[name] for name in ROLE_SETTINGS if name in roles}}
     if "username" in roles:
         command = [sys.executable, "-m", "conformance.reference.authorize", url]
         values["auth_code_command"] = shlex.join(command)

@@ -43,8 +43,9 @@ BOOL_SETTINGS = frozenset(
 )
 # `--target embedded` asks for the embedded reference by name (Settings.target None).
 EMBEDDED = "embedded"
-# What only a real target needs: set without a target, they say the user meant one.
-CREDENTIAL_SETTINGS = (
+# The roles' settings, in the order a reader meets them: the main client and user, then
+# the optional clients.
+ROLE_SETTINGS = (
     "client_id",
     "client_secret",
     "institution_id",
@@ -56,20 +57,13 @@ CREDENTIAL_SETTINGS = (
     "restricted_client_secret",
     "special_client_id",
     "special_client_secret",
-    "auth_code_command",
 )
+# What only a real target needs: set without a target, they say the user meant one.
+CREDENTIAL_SETTINGS = (*ROLE_SETTINGS, "auth_code_command")
 # What a curl reproduction reads from the environment instead of printing: the clients'
 # ids and secrets (the Basic header is built from them in the shell) and the password.
-SHELL_VARIABLE_SETTINGS = (
-    "client_id",
-    "client_secret",
-    "password",
-    "second_client_id",
-    "second_client_secret",
-    "restricted_client_id",
-    "restricted_client_secret",
-    "special_client_id",
-    "special_client_secret",
+SHELL_VARIABLE_SETTINGS = tuple(
+    name for name in ROLE_SETTINGS if name not in {"institution_id", "username"}
 )
 # Settings whose empty value means something ("" turns revocation checks off).
 EMPTY_ALLOWED = frozenset({"revoke_path"})
