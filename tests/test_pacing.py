@@ -10,6 +10,7 @@ from conformance.pacing import (
     FLOOR,
     INCREASE,
     MAX_RETRY_WAIT,
+    START_GROWTH,
     START_RATE,
     BackPressureLog,
     Pacer,
@@ -122,11 +123,20 @@ def _clean_seconds(pacer: Pacer, clock: Clock, seconds: int) -> None:
         pacer.answered(clock.now, back_pressure=False)
 
 
-def test_aimd__grows_by_one_request_a_second_for_each_clean_second() -> None:
+def test_aimd__grows_by_a_share_each_clean_second_until_the_first_back_pressure() -> None:
     clock = Clock()
     pacer = Pacer(RateLimit.parse("auto"), clock)
     _clean_seconds(pacer, clock, 3)
-    assert pacer.rate == START_RATE + 3 * INCREASE
+    assert pacer.rate == pytest.approx(START_RATE * START_GROWTH**3)
+
+
+def test_aimd__after_a_cut_grows_by_one_request_a_second_for_each_clean_second() -> None:
+    clock = Clock()
+    pacer = Pacer(RateLimit.parse("auto"), clock)
+    pacer.answered(pacer.reserve(), back_pressure=True)
+    clock.now += 1.0
+    _clean_seconds(pacer, clock, 3)
+    assert pacer.rate == pytest.approx(START_RATE * DECREASE + 3 * INCREASE)
 
 
 def test_aimd__does_not_grow_while_nothing_waits_for_it() -> None:
@@ -168,6 +178,26 @@ def test_burst__leaves_as_one_with_the_rate_kept_on_both_sides() -> None:
     # holds more than the rate allows.
     assert burst - before == pytest.approx(0.5)
     assert after - burst == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("limit", "wanted", "cap"),
+    [
+        ("0", 50, 50),
+        ("4", 50, 4),
+        ("auto", 50, int(START_RATE)),
+        ("auto:6", 50, 6),
+        ("auto", 5, 5),
+        ("0.5", 50, 2),
+    ],
+)
+def test_burst__never_more_than_a_second_at_the_starting_rate(
+    limit: str, wanted: int, cap: int
+) -> None:
+    pacer = Pacer(RateLimit.parse(limit), Clock())
+    assert pacer.burst_cap(wanted) == cap
+    pacer.answered(pacer.reserve(), back_pressure=True)  # the rate now does not change it
+    assert pacer.burst_cap(wanted) == cap
 
 
 def test_burst__unlimited_leaves_at_once() -> None:

@@ -109,7 +109,7 @@ def prop_txid_echo(ctx: RunContext) -> list[Exchange]:
 def prop_txid_concurrent(ctx: RunContext) -> list[Exchange]:
     """Batches of 10 to 20 concurrent client_credentials requests, ids drawn per batch."""
     rec = Recorder(ctx, "prop_txid_concurrent")
-    largest = max(2, min(BATCH_SIZES[1], ctx.settings.concurrency))
+    largest = max(2, ctx.sender.pacer.burst_cap(min(BATCH_SIZES[1], ctx.settings.concurrency)))
     ids = st.lists(UUIDS, min_size=min(BATCH_SIZES[0], largest), max_size=largest, unique=True)
     batches = 0
 

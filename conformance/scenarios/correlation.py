@@ -77,8 +77,9 @@ def txid_case(ctx: RunContext) -> list[Exchange]:
 
 @scenario("txid_concurrent")
 def txid_concurrent(ctx: RunContext) -> list[Exchange]:
-    """`concurrency` requests released together, once the rate limit allows that many."""
-    count = ctx.settings.concurrency
+    """`concurrency` requests released together (under a rate limit, at most a second's
+    worth: `Pacer.burst_cap`), once the rate limit allows that many."""
+    count = ctx.sender.pacer.burst_cap(ctx.settings.concurrency)
     with ctx.sender.burst(count) as burst, ThreadPoolExecutor(max_workers=count) as pool:
         futures = [
             pool.submit(_cc, ctx, "txid_concurrent", f"request-{i}", burst=burst)
