@@ -44,7 +44,7 @@ from conformance.settings import Settings
 
 SEED = 20261128
 BUDGETS: tuple[int | None, ...] = (250, 500, 750, 1000, None)  # None: the default
-SAMPLE_EVERY = 5
+SAMPLE_EVERY = 7
 # Faults the lifecycle machines' recording catches (tests/properties/test_lifecycle.py):
 # always measured, since the machines' share of a short budget is what changes.
 LIFECYCLE_FAULTS = (
