@@ -147,12 +147,14 @@ def _executed(rc: Path, reference: Path) -> dict[str, frozenset[int]]:
     combined = coverage.Coverage(config_file=str(rc), data_file=str(data_file))
     combined.combine(data_paths=[str(rc.parent)], keep=False, strict=True)
     combined.load()
-    measured = combined.get_data()
     executed: dict[str, frozenset[int]] = {}
-    for filename in measured.measured_files():
+    for filename in combined.get_data().measured_files():
         path = Path(filename)
         if path.parent.resolve() == reference.resolve():
-            executed[path.name] = frozenset(measured.lines(filename) or ())
+            # The analysis, not the raw data: it names a statement by its first line, as
+            # `Mutant.statement_line` does (a raw `if (` over three lines is its second).
+            _, statements, _, missing, _ = combined.analysis2(filename)
+            executed[path.name] = frozenset(statements) - frozenset(missing)
     return executed
 
 
@@ -277,7 +279,8 @@ def _markdown(
         "",
         f"Source: {meta.get('source')} at {meta.get('commit')}"
         + (" (with uncommitted changes)" if meta.get("dirty") else "")
-        + f"; {meta.get('tool')}; seed {meta.get('seed')}; {meta.get('duration_s')} s.",
+        + f"; {meta.get('tool')}; seed {meta.get('seed')}; kill runs {meta.get('run_seconds')} s"
+        + f" in all, this invocation {meta.get('duration_s')} s.",
         "",
         "| total | killed | survived | timed out | equivalent | score |",
         "|---|---|---|---|---|---|",
@@ -438,7 +441,9 @@ def _run(workspace: Workspace, args: argparse.Namespace) -> int:
         "runs": [{"name": r.name, "flags": list(r.flags)} for r in RUNS],
         "baseline": [r.as_dict() for r in baseline],
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - started),
+        "duration_s": round(time.monotonic() - started),  # this invocation (--resume: less)
+        # the kill runs' time over every mutant, however many invocations it took
+        "run_seconds": round(sum(r.seconds for record in records for r in record.runs)),
         "stale_equivalents": stale,
     }
     json_path, md_path = write_reports(records, excluded, meta, args.report_dir)

@@ -89,21 +89,34 @@ def _try_chunk(workspace: Workspace, chunk: Sequence[SampleMutant]) -> dict[str,
 
 
 def pick(report: Mapping[str, Any], size: int = SIZE) -> list[Mapping[str, Any]]:
-    """`size` killed mutants of a full run's report, spread over (module, operator):
-    one from each pair in turn, the quickest kill (by a MUST failure) of each first."""
-    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    """`size` killed mutants of a full run's report, spread over modules and, within a
+    module, over operators: a module in turn gives its next operator's quickest kill (by
+    a MUST failure first)."""
+    by_module: dict[str, dict[str, list[Mapping[str, Any]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for entry in report["mutants"]:
         if entry["outcome"] == "killed":
-            groups[(entry["module"], entry["operator"])].append(entry)
-    for entries in groups.values():
-        entries.sort(
-            key=lambda e: (e["runs"][-1]["exit_code"] != 1, e["runs"][-1]["seconds"], e["key"])
-        )
+            by_module[entry["module"]][entry["operator"]].append(entry)
+    queues: dict[str, list[Mapping[str, Any]]] = {}
+    for module, operators in sorted(by_module.items()):
+        for entries in operators.values():
+            entries.sort(
+                key=lambda e: (e["runs"][-1]["exit_code"] != 1, e["runs"][-1]["seconds"], e["key"])
+            )
+        # one of each operator, then the second of each, and so on
+        rounds = max(len(entries) for entries in operators.values())
+        queues[module] = [
+            operators[name][i]
+            for i in range(rounds)
+            for name in sorted(operators)
+            if i < len(operators[name])
+        ]
     chosen: list[Mapping[str, Any]] = []
-    while len(chosen) < size and any(groups.values()):
-        for pair in sorted(groups):
-            if groups[pair] and len(chosen) < size:
-                chosen.append(groups[pair].pop(0))
+    while len(chosen) < size and any(queues.values()):
+        for module in sorted(queues):
+            if queues[module] and len(chosen) < size:
+                chosen.append(queues[module].pop(0))
     return chosen
 
 
