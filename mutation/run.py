@@ -277,8 +277,8 @@ def _markdown(
     lines = [
         "# Mutation testing of the reference target",
         "",
-        f"Source: {meta.get('source')} at {meta.get('commit')}"
-        + (" (with uncommitted changes)" if meta.get("dirty") else "")
+        f"Judged: {meta.get('source')} (the checkout at {meta.get('commit')}"
+        + (", with uncommitted changes)" if meta.get("dirty") else ")")
         + f"; {meta.get('tool')}; seed {meta.get('seed')}; kill runs {meta.get('run_seconds')} s"
         + f" in all, this invocation {meta.get('duration_s')} s.",
         "",
