@@ -55,13 +55,13 @@ def test_version__names_the_suite_version() -> None:
 def test_run__without_a_terminal__progress_lines_on_stderr_and_every_file_written(
     tmp_path: Path,
 ) -> None:
-    # 15 requests a second make the ~140 fixed requests last long enough for two lines.
+    # 8 requests a second make the ~120 fixed requests last long enough for two lines.
     summary = tmp_path / "summary.md"
     done = conformance(
         "run",
         "--skip-properties",
         "--rate-limit",
-        "15",
+        "8",
         "--report-dir",
         str(tmp_path / "out"),
         "--summary-md",
