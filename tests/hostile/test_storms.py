@@ -36,7 +36,9 @@ def test_storm__every_attempt_counts_against_the_budget(case: Case, hostile_runs
     run = hostile_runs[case.name]
     header = run.results()["run"]
     posts = [seen for seen in run.seen if seen.method == "POST"]
-    assert header["requests_sent"] == len(posts) <= STORM_BUDGET
+    # Nothing leaves uncounted and the budget is never passed; a request counted when its
+    # slot was taken but abandoned before it left (the run ended meanwhile) is counted once.
+    assert len(posts) <= header["requests_sent"] <= STORM_BUDGET
     tries = attempts(run.seen)
     assert max(len(times) for times in tries.values()) == 1 + MAX_RETRIES
     assert header["retries_honoured"] >= len(posts) - len(tries) > 0
