@@ -63,17 +63,27 @@ SANITY = Mutant(
 )
 
 
+# An equivalent mutant's kind: "same" behaves as the reference does for every request the
+# suite sends; "allowed" behaves differently, but only where the contract leaves the
+# choice to the implementation, so the mutant is another correct target.
+EQUIVALENT_KINDS = {"same": "", "allowed": "allowed by the contract: "}
+
+
 def load_equivalents(path: Path = EQUIVALENTS) -> dict[str, str]:
-    """Mutant key -> the argument that no target behaviour differs."""
+    """Mutant key -> the argument, prefixed with its kind's label (none for "same")."""
     if not path.exists():
         return {}
     document = tomllib.loads(path.read_text(encoding="utf-8"))
     entries: dict[str, str] = {}
     for entry in document.get("equivalent", []):
         key, argument = entry.get("key"), entry.get("argument", "").strip()
-        if not key or not argument:
-            raise ValueError(f"{path}: every [[equivalent]] needs a key and an argument: {entry}")
-        entries[key] = argument
+        kind = entry.get("kind", "same")
+        if not key or not argument or kind not in EQUIVALENT_KINDS:
+            raise ValueError(
+                f"{path}: every [[equivalent]] needs a key, an argument and a kind of "
+                f"{', '.join(EQUIVALENT_KINDS)}: {entry}"
+            )
+        entries[key] = EQUIVALENT_KINDS[kind] + argument
     return entries
 
 
@@ -228,9 +238,14 @@ def summary(records: Sequence[Record]) -> dict[str, object]:
     counts = Counter(r.outcome for r in records)
     total = len(records)
     judged = total - counts["equivalent"]
+    allowed = sum(
+        r.outcome == "equivalent" and r.reason.startswith(EQUIVALENT_KINDS["allowed"])
+        for r in records
+    )
     return {
         "total": total,
         **{outcome: counts[outcome] for outcome in OUTCOMES},
+        "equivalent_allowed": allowed,
         "score": round(counts["killed"] / judged, 4) if judged else None,
     }
 
@@ -288,6 +303,10 @@ def _markdown(
         f"| {counts['equivalent']} | "
         + (f"{float(score):.1%}" if isinstance(score, float) else "-")
         + " |",
+        "",
+        f"Of the equivalent, {counts['equivalent_allowed']} behave differently only where the "
+        "contract leaves the choice to the implementation (\"allowed by the contract\"); the "
+        "others behave as the reference does for every request the suite sends.",
         "",
         "Score = killed / (total - equivalent). "
         f"Left out before running: {len(excluded)} mutants "

@@ -17,6 +17,7 @@ from mutation.run import (
     Coverage,
     Record,
     judge,
+    EQUIVALENT_KINDS,
     load_equivalents,
     summary,
     write_reports,
@@ -174,14 +175,25 @@ def test_an_unreached_mutant_survives_without_a_run(workspace: Workspace) -> Non
 
 def test_the_score_leaves_equivalents_out() -> None:
     records = [Record(NO_AUTH_CHECK, o) for o in ("killed", "killed", "survived", "equivalent")]
+    records.append(Record(NO_AUTH_CHECK, "equivalent", EQUIVALENT_KINDS["allowed"] + "a reason"))
     assert summary(records) == {
-        "total": 4,
+        "total": 5,
         "killed": 2,
         "survived": 1,
         "timeout": 0,
-        "equivalent": 1,
+        "equivalent": 2,
+        "equivalent_allowed": 1,
         "score": round(2 / 3, 4),
     }
+
+
+def test_an_equivalent_of_an_unknown_kind_is_refused(tmp_path: Path) -> None:
+    listed = tmp_path / "equivalent.toml"
+    listed.write_text('[[equivalent]]\nkey = "k"\nargument = "a reason"\nkind = "maybe"\n')
+    with pytest.raises(ValueError, match="kind"):
+        load_equivalents(listed)
+    listed.write_text('[[equivalent]]\nkey = "k"\nargument = "a reason"\nkind = "allowed"\n')
+    assert load_equivalents(listed) == {"k": "allowed by the contract: a reason"}
 
 
 def test_every_sample_mutant_still_applies_to_the_reference() -> None:

@@ -181,6 +181,44 @@ def ensure_documented_error_codes(exchanges: Sequence[Exchange], ctx: CheckConte
             )
 
 
+# The operations section 4's table speaks of, each with its documented method: an answer
+# to another method (a 405, say) is HTTP's, not the table's.
+TABLE_METHODS = {"token": "POST", "revoke": "DELETE"}
+
+
+def _documented_statuses(exchange: Exchange, ctx: CheckContext) -> tuple[str, list[int]] | None:
+    """The CMN code of an error answer to a documented operation and the statuses the
+    edition documents for it; None when the answer names no code this edition lists."""
+    if TABLE_METHODS.get(exchange.operation) != exchange.request.method:
+        return None
+    if (exchange.status or 0) < 400:
+        return None
+    code = (exchange.body_object() or {}).get("code")
+    entry = next((c for c in ctx.contract.error_codes if c.code == code), None)
+    statuses = entry.status_by_edition.get(ctx.edition, []) if entry else []
+    return (entry.code, statuses) if entry and statuses else None
+
+
+@check("ERR-CODE-STATUS", uses=ALL)
+def ensure_code_status_pairs(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
+    """An error whose CMN code the edition documents comes with that code's status.
+
+    Which code a cause deserves is ERR-CODE's (a SHOULD); this is the seed page's own
+    definition of its statuses: a body that says "Request is invalid" (400) in a 401, or
+    "Invalid user credentials" (401) in a 402, contradicts itself.
+    """
+    documented = [e for e in exchanges if _documented_statuses(e, ctx)]
+    for exchange in require_any(documented, "no error answer carried a code this edition lists"):
+        code, statuses = _documented_statuses(exchange, ctx) or ("", [])
+        if exchange.status not in statuses:
+            raise ctx.fail(
+                f"An error's status is not the one edition {ctx.edition} documents for {code}.",
+                f"{code} with HTTP " + " or ".join(map(str, statuses)),
+                outcome(exchange),
+                exchange=exchange,
+            )
+
+
 @check("RFC-ERROR-CHARSET", uses=ALL)
 def ensure_error_charset(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """error, error_description and error_uri use RFC 6749 5.2's character sets."""

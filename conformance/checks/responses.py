@@ -80,6 +80,35 @@ def ensure_bearer_token_type(exchanges: Sequence[Exchange], ctx: CheckContext) -
             )
 
 
+# Section 3's string fields. expires_in and refresh_token_expires_in are RESP-EXPIRES-IN's.
+STRING_FIELDS = ("access_token", "token_type", "refresh_token", "id_token")
+
+
+def _field_type_problem(exchange: Exchange) -> str | None:
+    body = exchange.body_object() or {}
+    for name in STRING_FIELDS:
+        value = body.get(name)
+        if name in body and not (isinstance(value, str) and value):
+            # The type and the length only: the value may be a token.
+            shown = "an empty string" if value == "" else f"JSON {type(value).__name__}"
+            return f"{name} is {shown}".replace("JSON NoneType", "null")
+    return None
+
+
+@check("RESP-FIELD-TYPES", uses=ALL)
+def ensure_field_types(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
+    """A 200's access_token, token_type, refresh_token and id_token, where present, are
+    non-empty strings: section 3 types them so, and no edition makes one nullable."""
+    ensure_each(
+        _successes(exchanges, ctx),
+        ctx,
+        _field_type_problem,
+        unjudged="no 200 response for this grant to inspect",
+        title="A token answer's field is not the string section 3 documents.",
+        expected="access_token, token_type, refresh_token, id_token: non-empty strings if present",
+    )
+
+
 def _seconds_problem(value: object) -> str | None:
     if isinstance(value, bool) or value is None:
         return f"{value!r}"

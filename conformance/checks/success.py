@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 
 from conformance.checks._registry import (
+    ALL,
     CheckContext,
     check,
     labelled,
@@ -156,4 +157,51 @@ def ensure_code_id_token(exchanges: Sequence[Exchange], ctx: CheckContext) -> No
                 "The authorization_code response has no JWT id_token.",
                 "id_token: header.payload.signature, the header a JSON object with alg",
                 "missing or not a JWT",
+            )
+
+
+def _jwt_payload(value: str) -> object:
+    """The decoded payload (second part) of a JWT, or None when it is not base64url JSON."""
+    part = value.split(".")[1]
+    try:
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _claims_problem(exchange: Exchange) -> str | None:
+    id_token = (exchange.body_object() or {}).get("id_token")
+    if not _is_jwt(id_token):
+        return "not a JWT"
+    assert isinstance(id_token, str)
+    claims = _jwt_payload(id_token)
+    if not isinstance(claims, dict):
+        return "its payload is not a JSON object"
+    for name, kind in (("sub", str), ("iss", str), ("iat", (int, float)), ("exp", (int, float))):
+        value = claims.get(name)
+        if isinstance(value, bool) or not isinstance(value, kind):
+            return f"claim {name} is missing or not a {'string' if kind is str else 'number'}"
+    if claims["exp"] <= claims["iat"]:
+        # Expired when issued: no relying party may accept it (OIDC Core 3.1.3.7).
+        return f"exp is {claims['iat'] - claims['exp']} s before iat or equal to it"
+    return None
+
+
+@check("ID-TOKEN-CLAIMS", uses=ALL)
+def ensure_id_token_claims(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
+    """An id_token is a JWT with string sub and iss and numeric iat and exp, exp after iat."""
+    # A null or a number in its place is RESP-FIELD-TYPES' to judge.
+    carrying = [
+        e
+        for e in exchanges
+        if e.is_success() and isinstance((e.body_object() or {}).get("id_token"), str)
+    ]
+    for exchange in require_any(carrying, "no 200 response carried an id_token"):
+        problem = _claims_problem(exchange)
+        if problem:
+            raise ctx.fail(
+                "An id_token is not the OpenID Connect ID token the platform documents.",
+                "a JWT with sub, iss, iat and exp, exp later than iat (OpenID Connect Core 2)",
+                f"id_token: {problem}: {outcome(exchange)}",
+                exchange=exchange,
             )

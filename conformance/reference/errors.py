@@ -217,13 +217,15 @@ def render_error(
 
     `faults` is the app's set; those about error bodies apply here:
     `error-body-plain-text` (400s answer `Bad Request` as text/plain instead),
-    `rfc-invalid-client-text-plain`, `rfc-error-description-non-ascii` and
-    `rfc-own-error-code`.
+    `rfc-invalid-client-text-plain`, `rfc-error-description-non-ascii`,
+    `rfc-own-error-code` and `scopes-error-403`.
     """
     if edition == RFC6749:
         return _render_rfc_error(error, faults)
     entry = cmn_entry(edition, error.problem)
     status = error.status or entry.status
+    if error.problem is Problem.INVALID_SCOPES and "scopes-error-403" in faults:
+        status = 403  # the bug under test: CMN_90012 is a 400 in both editions
     headers = _headers(error, status)
     if status == 400 and "error-body-plain-text" in faults:
         return PlainTextResponse("Bad Request", status_code=status, headers=headers)

@@ -78,11 +78,13 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "auth-missing-400",
         "AUTH-MISSING",
         "A request without Authorization gets 400 CMN_90004 instead of 401.",
+        also=("ERR-CODE-STATUS",),  # CMN_90004 is documented as a 401
     ),
     Fault(
         "auth-malformed-400",
         "AUTH-MALFORMED",
         "A malformed Authorization header gets 400 CMN_90004 instead of 401.",
+        also=("ERR-CODE-STATUS",),  # CMN_90004 is documented as a 401
         rfc6749="RFC-INVALID-CLIENT-401",  # a failed Basic authentication without its 401
     ),
     Fault(
@@ -119,6 +121,7 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "grant-unsupported-403",
         "GRANT-UNSUPPORTED",
         "An unsupported grant_type gets 403 CMN_90007 instead of 400.",
+        also=("ERR-CODE-STATUS",),  # CMN_90007 is documented as a 400
     ),
     Fault(
         "query-params-accepted",
@@ -336,6 +339,21 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "A client not allowed the grant gets 401 CMN_90004, as if it had failed to "
         "authenticate, instead of 403.",
         rfc6749="RFC-UNAUTHORIZED-CLIENT",
+    ),
+    Fault(
+        "scopes-error-403",
+        "ERR-CODE-STATUS",
+        "A scope the client may not have gets CMN_90012 (documented as a 400) with 403.",
+    ),
+    Fault(
+        "refresh-token-null",
+        "RESP-FIELD-TYPES",
+        'Answers without a refresh token carry "refresh_token": null instead of leaving it out.',
+    ),
+    Fault(
+        "id-token-expired",
+        "ID-TOKEN-CLAIMS",
+        "The authorization_code grant's id_token has its exp before its iat.",
     ),
     Fault(
         "txid-reflected",

@@ -157,6 +157,8 @@ def token_body(
         body["refresh_token"] = issued.refresh_token
         if not ctx.rfc6749:
             body["refresh_token_expires_in"] = _seconds(ctx, lifetimes.refresh)
+    elif ctx.has_fault("refresh-token-null"):
+        body["refresh_token"] = None  # the bug under test: a null where section 3 says string
     if id_token is not None and not ctx.rfc6749:
         body["id_token"] = id_token
     granted = granted or Granted(issued.scope)
@@ -377,7 +379,9 @@ def _authorization_code(request: GrantRequest) -> TokenBody:
         subject=grant.username or client_id,
         issuer=ID_TOKEN_ISSUER,
         audience=client_id,
-        lifetime=request.ctx.store.lifetimes.access,
+        # `id-token-expired`: the lifetime subtracted, so exp falls before iat.
+        lifetime=request.ctx.store.lifetimes.access
+        * (-1 if request.fault("id-token-expired") else 1),
     )
     return token_body(request.ctx, issued, id_token=id_token)
 

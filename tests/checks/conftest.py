@@ -82,7 +82,9 @@ def jwt(header: Mapping[str, Any] | None = None, payload: Mapping[str, Any] | No
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     head = part(header if header is not None else {"alg": "RS256", "typ": "JWT"})
-    body = part(payload if payload is not None else {"sub": "reference-user", "aud": "client"})
+    claims = {"sub": "reference-user", "iss": "https://issuer.test", "aud": "client"}
+    claims |= {"iat": 1_767_225_600, "exp": 1_767_229_200}
+    body = part(payload if payload is not None else claims)
     return f"{head}.{body}.c2lnbmF0dXJl"
 
 

@@ -282,3 +282,80 @@ def test_no_5xx__5xx_to_another_method_fails(record: Record, fails: Fails) -> No
 def test_no_5xx__no_response_skips(record: Record, skips: Skips) -> None:
     skips("NO-5XX", [])
     skips("NO-5XX", [record(raises=httpx.ConnectError)])
+
+
+# --- ERR-CODE-STATUS: a documented code comes with its documented status ------------------
+
+
+@pytest.mark.requirement("ERR-CODE-STATUS")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    ("edition", "status", "code"),
+    [
+        ("1.3.1", 400, "CMN_90011"),
+        ("1.3.1", 401, "CMN_90018"),
+        ("1.3.1", 400, "CMN_90006"),  # 1.3.1 lists it under 400 and shows it in its 403
+        ("1.3.1", 403, "CMN_90006"),
+        ("1.11.0", 403, "CMN_90006"),
+        ("1.11.0", 401, "CMN_90001"),
+        ("1.11.0", 400, "CMN_90016"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_err_code_status__documented_pairs_pass(
+    record: Record, run_check: Judge, edition: str, status: int, code: str
+) -> None:
+    revoke = record(
+        400, operation="revoke", method="DELETE", grant=None, form={"token": "t"}, error="CMN_90011"
+    )
+    exchanges = [
+        record(status, error=code),
+        revoke,
+        _token(record),
+        record(400, error="CMN_90099", label="undocumented-code"),  # ERR-CODE's, not this
+        record(404, error="CMN_90011", method="GET", label="wrong-method"),  # HTTP's answer
+        record(400, json={"code": ["CMN_90011"], "message": "x"}, label="code-not-a-string"),
+    ]
+    run_check("ERR-CODE-STATUS", exchanges, edition=edition)
+
+
+@pytest.mark.requirement("ERR-CODE-STATUS")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    ("edition", "status", "code", "operation"),
+    [
+        ("1.3.1", 401, "CMN_90011", "token"),  # "Request is invalid" is a 400
+        ("1.3.1", 402, "CMN_90015", "token"),  # "Invalid user credentials" is a 401
+        ("1.11.0", 401, "CMN_90016", "token"),
+        ("1.11.0", 400, "CMN_90006", "token"),  # 1.11.0 moved it to 403
+        ("1.3.1", 404, "CMN_90006", "token"),
+        ("1.3.1", 405, "CMN_90011", "revoke"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_err_code_status__another_status_fails(
+    record: Record, fails: Fails, edition: str, status: int, code: str, operation: str
+) -> None:
+    send: dict[str, Any] = {"error": code}
+    if operation == "revoke":
+        send |= {"operation": "revoke", "method": "DELETE", "grant": None, "form": {"token": "t"}}
+    failure = fails("ERR-CODE-STATUS", [_token(record), record(status, **send)], edition=edition)
+    assert code in failure.expected and f"HTTP {status}" in failure.received
+    assert edition in failure.title
+
+
+@pytest.mark.requirement("ERR-CODE-STATUS")
+@pytest.mark.verdict("skips")
+def test_err_code_status__no_documented_code_skips(record: Record, skips: Skips) -> None:
+    skips("ERR-CODE-STATUS", [])
+    skips(
+        "ERR-CODE-STATUS",
+        [
+            _token(record),
+            record(400, error="CMN_90099"),
+            record(401, content=b"Unauthorized", auth=None),
+            record(raises=httpx.ConnectError),
+        ],
+    )
+    # a code this edition does not list (1.11.0 moved CMN_90018 to CMN_90016)
+    skips("ERR-CODE-STATUS", [record(401, error="CMN_90018")], edition="1.11.0")

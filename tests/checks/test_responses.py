@@ -508,3 +508,41 @@ def test_secret_not_echoed__no_secret_long_enough_skips(record: Record, skips: S
 def test_secret_not_echoed__no_response_skips(record: Record, skips: Skips) -> None:
     skips("SECRET-NOT-ECHOED", [], secrets=SECRETS)
     skips("SECRET-NOT-ECHOED", [record(raises=httpx.ConnectError)], secrets=SECRETS)
+
+
+# --- RESP-FIELD-TYPES: section 3's fields are non-empty strings ---------------------------
+
+
+@pytest.mark.requirement("RESP-FIELD-TYPES")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize("grant", GRANTS)
+def test_field_types__strings_pass(record: Record, run_check: Judge, grant: str) -> None:
+    extra = record(200, grant=grant, token={"scope": None, "extra": None, "note": 5})
+    run_check("RESP-FIELD-TYPES", [_token(record, grant), extra, record(400, grant=grant)])
+
+
+@pytest.mark.requirement("RESP-FIELD-TYPES")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("refresh_token", None, "refresh_token is null"),
+        ("id_token", None, "id_token is null"),
+        ("access_token", "", "access_token is an empty string"),
+        ("token_type", 1, "token_type is JSON int"),
+        ("refresh_token", {"value": "r"}, "refresh_token is JSON dict"),
+    ],
+    ids=["refresh-null", "id-token-null", "access-empty", "type-number", "refresh-object"],
+)
+def test_field_types__null_empty_or_not_a_string_fails(
+    record: Record, fails: Fails, name: str, value: Any, said: str
+) -> None:
+    body = {"access_token": "access-1", "token_type": "Bearer", "expires_in": 3599, name: value}
+    failure = fails("RESP-FIELD-TYPES", [_token(record), record(200, json=body)])
+    assert failure.received.startswith(said)
+
+
+@pytest.mark.requirement("RESP-FIELD-TYPES")
+@pytest.mark.verdict("skips")
+def test_field_types__no_200_skips(record: Record, skips: Skips) -> None:
+    skips("RESP-FIELD-TYPES", [record(400), record(raises=httpx.ConnectError)])

@@ -260,3 +260,77 @@ def test_code_reuse__second_exchange_not_refused_fails(
 def test_code_reuse__first_exchange_failed_skips(record: Record, skips: Skips) -> None:
     reason = skips("CODE-REUSE", [_code(record, 400, error="CMN_90016")])
     assert "CODE-SUCCESS" in str(reason)
+
+
+# --- ID-TOKEN-CLAIMS: an OpenID Connect ID token ------------------------------------------
+
+CLAIMS = {"sub": "reference-user", "iss": "https://issuer.test", "iat": 1000, "exp": 4600}
+
+
+@pytest.mark.requirement("ID-TOKEN-CLAIMS")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    "payload",
+    [CLAIMS, {**CLAIMS, "iat": 1000.5, "exp": 1001, "aud": ["a", "b"], "nonce": "n"}],
+    ids=["claims", "fractional-times-and-more-claims"],
+)
+def test_id_token_claims__oidc_claims_pass(
+    record: Record, run_check: Judge, make_jwt: MakeJwt, payload: dict[str, Any]
+) -> None:
+    # answers without an id_token, or with one that is not a string (RESP-FIELD-TYPES'),
+    # are not this check's
+    others = [record(200, grant=CC), _code(record, token={"id_token": 7}, label="typed")]
+    run_check(
+        "ID-TOKEN-CLAIMS", [_code(record, token={"id_token": make_jwt(payload=payload)}), *others]
+    )
+
+
+@pytest.mark.requirement("ID-TOKEN-CLAIMS")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    ("payload", "said"),
+    [
+        ({**CLAIMS, "exp": 400}, "exp is 600 s before iat"),
+        ({**CLAIMS, "exp": 1000}, "exp is 0 s before iat"),
+        ({k: v for k, v in CLAIMS.items() if k != "exp"}, "claim exp is missing"),
+        ({**CLAIMS, "iat": "1000"}, "claim iat is missing or not a number"),
+        ({**CLAIMS, "iat": True}, "claim iat is missing or not a number"),
+        ({**CLAIMS, "sub": 42}, "claim sub is missing or not a string"),
+        ({k: v for k, v in CLAIMS.items() if k != "iss"}, "claim iss is missing"),
+    ],
+    ids=[
+        "expired-at-issue",
+        "exp-equals-iat",
+        "no-exp",
+        "iat-string",
+        "iat-bool",
+        "sub-number",
+        "no-iss",
+    ],
+)
+def test_id_token_claims__missing_or_expired_fails(
+    record: Record, fails: Fails, make_jwt: MakeJwt, payload: dict[str, Any], said: str
+) -> None:
+    exchange = _code(record, token={"id_token": make_jwt(payload=payload)})
+    failure = fails("ID-TOKEN-CLAIMS", [exchange])
+    assert failure.received.startswith(f"id_token: {said}")
+
+
+@pytest.mark.requirement("ID-TOKEN-CLAIMS")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize(
+    "id_token",
+    ["opaque-id-token", "eyJhbGciOiJSUzI1NiJ9.bm90LWpzb24.c2ln", "eyJhbGciOiJSUzI1NiJ9.WzFd.c2ln"],
+    ids=["not-a-jwt", "payload-not-json", "payload-an-array"],
+)
+def test_id_token_claims__not_a_jwt_with_a_claims_object_fails(
+    record: Record, fails: Fails, id_token: str
+) -> None:
+    fails("ID-TOKEN-CLAIMS", [_code(record, token={"id_token": id_token})])
+
+
+@pytest.mark.requirement("ID-TOKEN-CLAIMS")
+@pytest.mark.verdict("skips")
+def test_id_token_claims__no_id_token_skips(record: Record, skips: Skips) -> None:
+    skips("ID-TOKEN-CLAIMS", [])
+    skips("ID-TOKEN-CLAIMS", [_code(record, token={"id_token": None}), _code(record, 400)])

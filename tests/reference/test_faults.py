@@ -8,6 +8,8 @@ clean server's. The conformance suite's own tests check the faults in depth.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -102,7 +104,20 @@ def _refresh_burst(api: Api) -> tuple[int, int]:
     return sum(a.status_code == 200 for a in answers), api.refresh(token).status_code
 
 
+def _id_token_lifetime(api: Api) -> int:
+    """exp - iat of the id_token a code exchange returns."""
+    id_token = api.exchange(api.code()).json()["id_token"]
+    part = id_token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return int(claims["exp"]) - int(claims["iat"])
+
+
 PROBES: dict[str, Probe] = {
+    "scopes-error-403": lambda api: _status(
+        api.token("client_credentials", scopes="conformance:not-a-scope")
+    ),
+    "refresh-token-null": lambda api: "refresh_token" in api.token("client_credentials").json(),
+    "id-token-expired": lambda api: _id_token_lifetime(api) > 0,
     "txid-missing-on-errors": lambda api: "transactionid" in _cc(api, client=None).headers,
     "txid-missing-on-wrong-method": lambda api: (
         "transactionid" in api.send(TOKEN, method="GET").headers
