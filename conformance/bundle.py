@@ -157,10 +157,12 @@ def write_bundle(
     header: Mapping[str, Any],
     outcomes: Sequence[Outcome],
     signing_key: Path | None = None,
+    security_file: Path | None = None,
 ) -> Path:
-    """Write the archive; sign the manifest when `signing_key` (PEM, Ed25519) is given."""
+    """Write the archive; sign the manifest when `signing_key` (PEM, Ed25519) is given.
+    `security_file`: the security findings' source (specs/security.toml), judged too."""
     files = {name: p.read_bytes() for name, p in report_files.items()}
-    for source in (contract_file, openapi_file):
+    for source in (contract_file, openapi_file, *([security_file] if security_file else [])):
         files[source.name] = source.read_bytes()
     manifest = json.dumps(build_manifest(files, header, outcomes), indent=2).encode() + b"\n"
     members = {**files, MANIFEST: manifest}

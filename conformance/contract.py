@@ -20,6 +20,9 @@ Headers = Callable[[str], str | None]
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs"
 CONTRACT_PATH = SPECS_DIR / "contract.toml"
 RFC6749_PATH = SPECS_DIR / "rfc6749.toml"
+# The security findings, judged beside either contract (`load_contract` adds them).
+SECURITY_PATH = SPECS_DIR / "security.toml"
+SECURITY_AREA = "security"
 
 EDITIONS = ("1.3.1", "1.11.0")  # the platform's editions
 DEFAULT_EDITION = "1.3.1"
@@ -27,7 +30,15 @@ DEFAULT_EDITION = "1.3.1"
 RFC6749 = "rfc6749"
 ALL_EDITIONS = (*EDITIONS, RFC6749)
 GRANTS = ("client_credentials", "password", "authorization_code", "refresh_token")
-ROLES = ("second_client", "restricted_client", "auth_code", "revocation", "special_client", "user")
+ROLES = (
+    "second_client",
+    "restricted_client",
+    "auth_code",
+    "revocation",
+    "special_client",
+    "user",
+    "other_institution",
+)
 
 
 def by_edition(value: Any, edition: str) -> Any:
@@ -62,6 +73,14 @@ class Requirement:
     # Where the rule is a SHOULD (in some edition): the source that says SHOULD, or the
     # sources that disagree. A rule no source softens is a MUST.
     should_because: str | None = None
+    threat: str | None = None  # a security finding's threat (`Threat.id`)
+    # A security finding every target of the contract shows by design: what to do about it.
+    standing: str | None = None
+
+    @property
+    def is_security(self) -> bool:
+        """Whether this is a security finding rather than a rule of the contract."""
+        return self.area == SECURITY_AREA
 
     def level(self, edition: str) -> str:
         """MUST, SHOULD or MAY (information only: never fails) in `edition`."""
@@ -74,6 +93,15 @@ class Requirement:
         status = by_edition(self.expect_raw.get("status"), edition)
         statuses = tuple(status) if isinstance(status, list) else (status,) if status else ()
         return Expectation(statuses, by_edition(self.expect_raw.get("code"), edition))
+
+
+@dataclass(frozen=True)
+class Threat:
+    """A threat the security findings are grouped under in the roll-up."""
+
+    id: str
+    title: str
+    about: str
 
 
 @dataclass(frozen=True)
@@ -127,6 +155,7 @@ class Contract:
     requirements: tuple[Requirement, ...]
     error_codes: tuple[ErrorCode, ...]
     back_pressure: tuple[BackPressure, ...] = ()
+    threats: tuple[Threat, ...] = ()
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -171,13 +200,25 @@ def _requirement(raw: dict[str, Any], editions: list[str]) -> Requirement:
         option=raw.get("option"),
         expect_raw=dict(raw.get("expect", {})),
         should_because=raw.get("should_because"),
+        threat=raw.get("threat"),
+        standing=raw.get("standing"),
     )
 
 
-def parse_contract(raw: dict[str, Any]) -> Contract:
-    """Build the typed contract from its TOML tables, rejecting duplicate ids."""
+def parse_contract(raw: dict[str, Any], security: dict[str, Any] | None = None) -> Contract:
+    """Build the typed contract from its TOML tables and, when given, the security
+    findings' (`specs/security.toml`), rejecting duplicate ids and unknown threats."""
     editions = list(raw["contract"]["editions"])
-    requirements = tuple(_requirement(r, editions) for r in raw["requirement"])
+    security = security or {}
+    requirements = tuple(
+        _requirement(r, editions) for r in [*raw["requirement"], *security.get("requirement", ())]
+    )
+    threats = tuple(Threat(t["id"], t["title"], t["about"]) for t in security.get("threat", ()))
+    unknown = sorted(
+        {r.threat or "(none)" for r in requirements if r.is_security} - {t.id for t in threats}
+    )
+    if unknown:
+        raise ConfigError(f"security findings name unknown threats {unknown}", setting="contract")
     ids = [r.id for r in requirements]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -193,14 +234,20 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
         )
         for b in raw.get("back_pressure", ())
     )
-    return Contract(raw=raw, requirements=requirements, error_codes=codes, back_pressure=pressure)
+    return Contract(
+        raw=raw,
+        requirements=requirements,
+        error_codes=codes,
+        back_pressure=pressure,
+        threats=threats,
+    )
 
 
 @functools.cache
 def load_contract(path: Path = CONTRACT_PATH) -> Contract:
-    """Load and parse the contract source (cached: it is read-only)."""
-    with path.open("rb") as handle:
-        return parse_contract(tomllib.load(handle))
+    """Load and parse the contract source with the security findings (cached: read-only)."""
+    with path.open("rb") as handle, SECURITY_PATH.open("rb") as security:
+        return parse_contract(tomllib.load(handle), tomllib.load(security))
 
 
 def contract_path(edition: str) -> Path:

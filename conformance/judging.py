@@ -133,6 +133,7 @@ def judge(ctx: RunContext, case: Case) -> Outcome:
             ctx.contract,
             tuple(settings.secrets()),
             settings.strict_typing,
+            ctx.transport() if requirement.is_security else None,
         )
         observed = CHECKS[requirement.id].function(exchanges, check_context)
         if observed:  # a MAY requirement reports what the target chose
@@ -158,6 +159,7 @@ def judge(ctx: RunContext, case: Case) -> Outcome:
         area=requirement.area,
         source=requirement.source,
         decision=requirement.decision,
+        threat=requirement.threat,
     )
     return apply_waivers(outcome, ctx.waivers, ctx.today)
 
@@ -169,5 +171,9 @@ def _judge_failure(
     shown = failure.exchange if isinstance(failure.exchange, Exchange) else None
     if shown is not None:
         exchanges = [shown, *(e for e in exchanges if e is not shown)]
-    must = requirement.level(ctx.settings.edition) == "MUST" or ctx.settings.strict
+    level = requirement.level(ctx.settings.edition)
+    if requirement.is_security:  # findings fail only at the levels --security names
+        must = ctx.settings.security_fails(level)
+    else:
+        must = level == "MUST" or ctx.settings.strict
     return ("failed" if must else "warned"), ctx.redactor.text(failure.render()), exchanges

@@ -11,7 +11,8 @@ A token or code the run obtained cannot be reused: the line reads it from a vari
 named after its field ($REFRESH_TOKEN, $CODE, $TOKEN). Headers that describe the
 recorded bytes (Content-Length, Host) are left to curl, which computes them for the
 body it sends; a kept Content-Length over a rebuilt body would make curl wait until
-the target times out.
+the target times out. A chunked body stays chunked: curl, told Transfer-Encoding: chunked,
+sends its data that way.
 """
 
 from __future__ import annotations
@@ -134,6 +135,8 @@ def _basic(value: str, words: _Words) -> str | None:
 
 def _header(name: str, value: str, words: _Words) -> list[str]:
     lower = name.lower()
+    if lower == "transfer-encoding" and value.strip().lower() == "chunked":
+        return ["-H", shlex.quote(f"{name}: {value}")]
     if lower in DROPPED_HEADERS:
         return []
     if lower == "accept-encoding":

@@ -34,6 +34,7 @@ class Outcome:
     source: str = ""
     decision: str | None = None
     waiver: dict[str, Any] | None = None  # the waiver that applied (or that is now stale)
+    threat: str | None = None  # a security finding's threat (specs/security.toml)
 
     @property
     def case_id(self) -> str:
@@ -52,9 +53,17 @@ def cut_short(outcomes: Sequence[Outcome]) -> bool:
 
 def untested_musts(outcomes: Sequence[Outcome]) -> list[str]:
     """The MUST requirements some case of which was not judged (skipped for a role,
-    deselected, past the lock-out cap): a PASS says nothing about them."""
+    deselected, past the lock-out cap): a PASS says nothing about them. Security findings
+    are not the contract's: one not judged (a TLS finding on a plain-HTTP target) leaves
+    the contract's verdict whole."""
     return sorted(
-        {o.requirement_id for o in outcomes if o.level == "MUST" and o.outcome == "skipped"}
+        {
+            o.requirement_id
+            for o in outcomes
+            if o.level == "MUST"
+            and o.outcome == "skipped"
+            and o.area != "security"  # specs/security.toml
+        }
     )
 
 

@@ -31,6 +31,7 @@ from conformance.results import CUT_SHORT, Outcome
 from conformance.scenarios import SCENARIOS
 from conformance.sender import Sender
 from conformance.settings import Settings
+from conformance.tls_posture import Transport, transport_of
 from conformance.waivers import load_waivers
 
 __all__ = ["AuthCodeSource", "Case", "Progress", "RunContext", "cases"]
@@ -86,6 +87,8 @@ class RunContext:
         if auth_code_source is not None:
             self._roles["auth_code"] = None
         self._lock = threading.Lock()
+        self._transport: Transport | None = None
+        self._transport_lock = threading.Lock()
         self.lockout = Lockout(settings)
         self.sender.on_exchange = self.lockout.observe
         self.recordings = Recordings(self)
@@ -124,6 +127,14 @@ class RunContext:
     @property
     def refused_logins(self) -> int:
         return self.lockout.refused
+
+    def transport(self) -> Transport:
+        """The target's scheme and, over https, its TLS posture: probed once, when a
+        security finding first asks (a few handshakes, each bounded by the timeout)."""
+        with self._transport_lock:
+            if self._transport is None:
+                self._transport = transport_of(self.base_url, timeout=self.settings.timeout)
+            return self._transport
 
     def fetch_auth_code(self) -> str:
         if self._auth_code_source is None:

@@ -228,9 +228,12 @@ class Sender:
         grant: str | None = None,
         expects: str | None = None,
         burst: Burst | None = None,
+        chunked: bool = False,
     ) -> Exchange:
         """Send one request and record it. Arguments left DEFAULT take the configured value;
-        None leaves the header out. `burst`: one of requests released together."""
+        None leaves the header out. `burst`: one of requests released together. `chunked`:
+        the body goes as Transfer-Encoding: chunked with no Content-Length, as httpx sends
+        a streamed body (RFC 9112 7.1)."""
         if form is not None:
             items = list(form.items()) if isinstance(form, dict) else list(form)
             body = urlencode(items).encode("utf-8")
@@ -250,13 +253,19 @@ class Sender:
         path = path or (
             self.settings.revoke_path if operation == "revoke" else self.settings.token_path
         )
-        request = self._client.build_request(
-            method,
-            path,
-            headers=headers,  # type: ignore[arg-type]  # httpx takes str and bytes values
-            content=body or b"",
-            params=params,
-        )
+
+        def build() -> httpx.Request:
+            # A stream is read once: a retry after back-pressure needs a request of its own.
+            content = iter((body or b"",)) if chunked else body or b""
+            return self._client.build_request(
+                method,
+                path,
+                headers=headers,  # type: ignore[arg-type]  # httpx takes str and bytes values
+                content=content,
+                params=params,
+            )
+
+        request = build()
         recorded = RecordedRequest(
             method=method,
             url=str(request.url),
@@ -266,7 +275,9 @@ class Sender:
             body=body or b"",
         )
         response, error, beside, pushed_back = self.deliver(
-            lambda: self._send_once(request), _carried_transaction_id(headers), burst
+            lambda: self._send_once(build() if chunked else request),
+            _carried_transaction_id(headers),
+            burst,
         )
         exchange = Exchange(
             scenario,

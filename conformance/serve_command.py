@@ -198,7 +198,8 @@ def export_lines(url: str, edition: str, roles: dict[str, str]) -> list[str]:
     what `conformance run` needs besides to judge this reference as the embedded run does."""
     from conformance.embedded import REFERENCE_WRONG_PASSWORD_CAP
 
-    values = {"target": url, **{name: roles[name] for name in ROLE_SETTINGS if name in roles}}
+    names = (*ROLE_SETTINGS, "scope")
+    values = {"target": url, **{name: roles[name] for name in names if name in roles}}
     if "username" in roles:
         command = [sys.executable, "-m", "conformance.reference.authorize", url]
         values["auth_code_command"] = shlex.join(command)

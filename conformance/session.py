@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
-from conformance.contract import DEFAULT_EDITION, contract_path
+from conformance.contract import DEFAULT_EDITION, SECURITY_PATH, contract_path
 from conformance.errors import (
     ConfigError,
     ConformanceError,
@@ -38,6 +38,7 @@ from conformance.results import JUDGED, Outcome, exit_code
 from conformance.run_context import Case, RunContext, cases
 from conformance.settings import FLAG_HELP, Settings
 from conformance.settings_load import load_settings, report_dir_of
+from conformance.threats import rollup
 from conformance.waivers import must_waivers
 
 BUNDLE_NAME = "certification-bundle.tar.gz"
@@ -276,6 +277,7 @@ def complete_outcomes(context: RunContext, deselected: Iterable[Case] = ()) -> l
             area=case.requirement.area,
             source=case.requirement.source,
             decision=case.requirement.decision,
+            threat=case.requirement.threat,
         )
         for case in cases(context.contract)
         if case.id not in judged
@@ -322,6 +324,10 @@ def finish(
             outcomes = [replace(o, message=name_options(o.message, flags)) for o in outcomes]
         if quota is not None:
             outcomes.append(_quota_outcome(context, quota, outcomes, flags))
+    final["security"] = {
+        "mode": settings.security,
+        "threats": rollup(outcomes, context.contract.threats),
+    }
     report_dir = Path(settings.report_dir)
     summary_md = Path(settings.summary_md) if settings.summary_md else None
     code = exit_code(outcomes, settings.require_complete)
@@ -341,6 +347,7 @@ def finish(
             final,
             outcomes,
             Path(settings.signing_key) if settings.signing_key else None,
+            SECURITY_PATH,
         )
     return code, final, outcomes, written
 

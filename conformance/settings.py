@@ -44,7 +44,7 @@ BOOL_SETTINGS = frozenset(
 # `--target embedded` asks for the embedded reference by name (Settings.target None).
 EMBEDDED = "embedded"
 # The roles' settings, in the order a reader meets them: the main client and user, then
-# the optional clients.
+# the optional clients and institution.
 ROLE_SETTINGS = (
     "client_id",
     "client_secret",
@@ -57,13 +57,16 @@ ROLE_SETTINGS = (
     "restricted_client_secret",
     "special_client_id",
     "special_client_secret",
+    "other_institution_id",
 )
 # What only a real target needs: set without a target, they say the user meant one.
 CREDENTIAL_SETTINGS = (*ROLE_SETTINGS, "auth_code_command")
 # What a curl reproduction reads from the environment instead of printing: the clients'
 # ids and secrets (the Basic header is built from them in the shell) and the password.
 SHELL_VARIABLE_SETTINGS = tuple(
-    name for name in ROLE_SETTINGS if name not in {"institution_id", "username"}
+    name
+    for name in ROLE_SETTINGS
+    if name not in {"institution_id", "username", "other_institution_id"}
 )
 # Settings whose empty value means something ("" turns revocation checks off).
 EMPTY_ALLOWED = frozenset({"revoke_path"})
@@ -96,8 +99,13 @@ class Settings:
     restricted_client_secret: str | None = field(default=None, repr=False)
     special_client_id: str | None = None
     special_client_secret: str | None = field(default=None, repr=False)
+    # An institution that exists but the main client does not belong to (D26); not a secret
+    other_institution_id: str | None = None
     auth_code_command: str | None = None
-    scope: str | None = None  # rfc6749: sent as `scope` with client_credentials and password
+    # The main client's scopes, every one it is allowed (optional): the platform's success
+    # requests carry them as `scopes`, comma-separated; under rfc6749 they are the `scope`
+    # of client_credentials and password requests, and refreshes ask for what was granted
+    scope: str | None = None
     redirect_uri: str | None = None  # rfc6749: sent with codes, when their request named one
     report_dir: str = "reports"
     strict: bool = False
@@ -126,6 +134,8 @@ class Settings:
     # given: an alias of the two above; after validation, their name in reports
     profile: str = "default"
     waivers: str | None = None  # TOML file of accepted deviations
+    # which security findings fail the run: "warn" (none), "fail-on=MUST", "fail-on=SHOULD"
+    security: str = "warn"
     summary_md: str | None = None  # also append a Markdown summary here (CI job summaries)
     signing_key: str | None = None  # PEM Ed25519 private key that signs the bundle
 
@@ -159,7 +169,14 @@ class Settings:
             "auth_code": missing("auth_code_command"),
             "revocation": None if self.revoke_path else "revocation is off (revoke_path is empty)",
             "user": missing("username", "password"),
+            # RFC 6749 has no institutions: no run of that contract needs one
+            **({"other_institution": missing("other_institution_id")} if self.platform else {}),
         }
+
+    def security_fails(self, level: str) -> bool:
+        """Whether a security finding of `level` that does not hold fails the run."""
+        failing = {"warn": (), "fail-on=MUST": ("MUST",), "fail-on=SHOULD": ("MUST", "SHOULD")}
+        return level in failing.get(self.security, ())
 
     @property
     def platform(self) -> bool:
@@ -179,7 +196,12 @@ FLAG_HELP: dict[str, str] = {
     "edition": "contract edition: 1.3.1 (default) or 1.11.0 (contract rfc6749: rfc6749 only)",
     "client_id": "the main client's id (its secret: CONFORMANCE_CLIENT_SECRET or the config file)",
     "institution_id": "the institutionId the client belongs to",
-    "scope": "rfc6749 contract: scope sent with client_credentials and password requests",
+    "other_institution_id": "role: an institutionId that exists but the client does not "
+    "belong to (D26: 403, never 401)",
+    "scope": "the main client's scopes, space-separated: sent as `scopes` (comma-separated) "
+    "in the platform's client_credentials and password success requests; contract rfc6749: "
+    "the `scope` of client_credentials and password requests, and refreshes ask for the "
+    "scope granted",
     "redirect_uri": "rfc6749 contract: redirect_uri sent with each code (4.1.3), if codes need it",
     "username": "the digital-banking user (password: CONFORMANCE_PASSWORD or the config file)",
     "report_dir": "where reports are written (default reports/)",
@@ -209,6 +231,8 @@ FLAG_HELP: dict[str, str] = {
     "signed bundle",
     "profile": "deprecated alias: certification is --certification, rfc6749 is --contract rfc6749",
     "waivers": "TOML file of accepted deviations (requirement, reason, expires)",
+    "security": "security findings (TLS, token entropy, RFC 9700): warn (default: reported, "
+    "never failing), fail-on=MUST, or fail-on=SHOULD (those levels fail the run)",
     "summary_md": "also append a Markdown summary to this file (CI job summaries: "
     "$GITHUB_STEP_SUMMARY)",
     "signing_key": "PEM Ed25519 private key that signs the certification bundle",

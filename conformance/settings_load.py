@@ -170,6 +170,7 @@ def validate(settings: Settings) -> Settings:
         settings = replace(settings, require_complete=True)  # a certificate covers every MUST
     if settings.rate_limit is None:
         settings = replace(settings, rate_limit=default_rate_limit(settings.target))
+    settings = replace(settings, security=_security_mode(settings.security))
     if settings.contract == RFC6749:
         return _validate_rfc6749(settings)
     if settings.edition not in EDITIONS:
@@ -178,10 +179,48 @@ def validate(settings: Settings) -> Settings:
             f"Expected: one of {', '.join(EDITIONS)}. Set {_describe('edition')}.",
             setting="edition",
         )
+    _validate_other_institution(settings)
     _validate_target(
         settings, ("client_id", "client_secret", "institution_id", "username", "password")
     )
     return settings
+
+
+SECURITY_MODES = ("warn", "fail-on=MUST", "fail-on=SHOULD")
+
+
+def _security_mode(value: str) -> str:
+    """The security setting in its one spelling (the level's case does not matter)."""
+    spelled = {mode.lower(): mode for mode in SECURITY_MODES}.get(value.strip().lower())
+    if spelled is None:
+        raise ConfigError(
+            f"Unknown security mode {value!r}.\n\nExpected: one of {', '.join(SECURITY_MODES)}. "
+            f"Set {_describe('security')}.",
+            setting="security",
+        )
+    return spelled
+
+
+def _validate_other_institution(settings: Settings) -> None:
+    """An institution id the client does not belong to: digits, as every institutionId
+    (spec section 2), and not the client's own, which would make a valid request look
+    like a refused one."""
+    other = settings.other_institution_id
+    if other is None:
+        return
+    if not other.isascii() or not other.isdigit():
+        raise ConfigError(
+            f"Setting other_institution_id must be digits (an institutionId), got {other!r}."
+            f"\n\nSet {_describe('other_institution_id')}.",
+            setting="other_institution_id",
+        )
+    if other == settings.institution_id:
+        raise ConfigError(
+            f"Setting other_institution_id is the client's own institution ({other}).\n\n"
+            "Expected: an institution that exists but the client does not belong to. "
+            f"Set {_describe('other_institution_id')}, or unset it.",
+            setting="other_institution_id",
+        )
 
 
 def _validate_rfc6749(settings: Settings) -> Settings:

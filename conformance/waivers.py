@@ -5,6 +5,7 @@
     grant = "password"          # optional: only this grant's case
     reason = "Gateway strips Pragma; tracked in OPS-123"
     expires = 2027-03-31        # a TOML date
+    owner = "payments-security" # who accepted the risk: required for a security finding
 
 A failure (or warning) a waiver covers is reported as "waived" until the expiry date;
 after it, it is a failure again and says so. A waiver whose requirement now passes is
@@ -30,12 +31,14 @@ class Waiver:
     reason: str
     expires: dt.date
     grant: str | None = None
+    owner: str | None = None
 
     def covers(self, outcome: Outcome) -> bool:
         return self.requirement == outcome.requirement_id and self.grant in (None, outcome.grant)
 
     def record(self, state: str) -> dict[str, Any]:
-        return {"reason": self.reason, "expires": self.expires.isoformat(), "state": state}
+        record = {"reason": self.reason, "expires": self.expires.isoformat(), "state": state}
+        return record | ({"owner": self.owner} if self.owner else {})
 
 
 def _waiver(entry: dict[str, Any], where: str, contract: Contract) -> Waiver:
@@ -50,7 +53,17 @@ def _waiver(entry: dict[str, Any], where: str, contract: Contract) -> Waiver:
     expires = entry["expires"]
     if not isinstance(expires, dt.date) or isinstance(expires, dt.datetime):
         raise ConfigError(f"{where}: expires must be a date like 2027-03-31", setting="waivers")
-    return Waiver(entry["requirement"], str(entry["reason"]), expires, entry.get("grant"))
+    owner = entry.get("owner")
+    if contract.requirement(entry["requirement"]).is_security and not owner:
+        # An accepted security risk is someone's: the report says whose.
+        raise ConfigError(
+            f"{where}: a waiver of the security finding {entry['requirement']} names its owner "
+            '(owner = "...")',
+            setting="waivers",
+        )
+    return Waiver(
+        entry["requirement"], str(entry["reason"]), expires, entry.get("grant"), owner or None
+    )
 
 
 def load_waivers(path: Path, contract: Contract) -> tuple[Waiver, ...]:
@@ -82,5 +95,7 @@ def must_waivers(waivers: tuple[Waiver, ...], contract: Contract, edition: str) 
             w.requirement
             for w in waivers
             if contract.requirement(w.requirement).level(edition) == "MUST"
+            # a security finding is no contract MUST: certifying records it, waived or not
+            and not contract.requirement(w.requirement).is_security
         }
     )

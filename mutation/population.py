@@ -61,7 +61,8 @@ EXCLUDED_DEFINITIONS: dict[tuple[str, str], str] = {
             "_known_institution",
         )
     },
-    ("store.py", "access_token_valid"): "no handler calls it: the reference's tests read it",
+    ("store.py", "access_token_valid"): "called only under the revoke-access-token-500 fault "
+    "(and by the reference's tests)",
     # Called only under one fault, so the same reason as fault-only branches below.
     ("forms.py", "_decode_escapes_by_hand"): "called only under the percent-escape-500 fault",
     ("forms.py", "parse_json_object"): "called only under the json-body-accepted fault",

@@ -41,7 +41,8 @@ def test_short_budget__fixed_scenarios_whole_then_every_property_a_share() -> No
     assert fixed == whole
     assert examples < asked and sent <= 500
     assert all(generated[name] > 0 for name in properties), generated
-    assert [o.case_id for o in outcomes if o.outcome in {"failed", "warned", "error"}] == []
+    problems = [o.case_id for o in outcomes if o.outcome in {"failed", "warned", "error"}]
+    assert problems == ["SEC-PASSWORD-GRANT"]  # the standing security finding, beside the contract
 
 
 def test_budget_that_holds_the_phase__the_examples_setting_as_given() -> None:

@@ -78,6 +78,7 @@ def test_certification__untouched_bundle_of_the_embedded_reference_verifies_as_a
         "junit.xml",
         "report.html",
         "contract.toml",
+        "security.toml",  # the security findings judged beside the contract
         "openapi-1.3.1.yaml",
         "manifest.json",
         "manifest.sig",

@@ -13,11 +13,11 @@ import pytest
 from mutation.kill import RUNS_BY_NAME, kill
 from mutation.population import Mutant, _fault_only_spans, mutant_key, replace_lines
 from mutation.run import (
+    EQUIVALENT_KINDS,
     SANITY,
     Coverage,
     Record,
     judge,
-    EQUIVALENT_KINDS,
     load_equivalents,
     summary,
     write_reports,

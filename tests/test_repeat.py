@@ -33,6 +33,7 @@ CHANGED: dict[str, Any] = {
     "revoke_path": "",
     "client_id": "my client:%+",
     "institution_id": "00099",
+    "other_institution_id": "00100",
     "scope": "profile email",
     "redirect_uri": "https://app.example/cb?x=1&y='2'",
     "username": "alice o'hara",
@@ -46,6 +47,7 @@ CHANGED: dict[str, Any] = {
     "examples": 7,
     "max_time": 60.0,
     "waivers": "waivers.toml",
+    "security": "fail-on=SHOULD",
     "summary_md": "summary.md",
     "signing_key": "key.pem",
 }

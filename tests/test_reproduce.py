@@ -46,11 +46,24 @@ class _Recorder(BaseHTTPRequestHandler):
     received: list[tuple[dict[str, str], bytes]]
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
-        length = int(self.headers.get("Content-Length") or 0)
-        self.received.append((dict(self.headers.items()), self.rfile.read(length)))
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = self._chunked_body()
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.received.append((dict(self.headers.items()), body))
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+    def _chunked_body(self) -> bytes:
+        """RFC 9112 7.1: size lines in hex, each chunk and its CRLF, a last chunk of 0."""
+        body = b""
+        while size := int(self.rfile.readline().split(b";")[0], 16):
+            body += self.rfile.read(size)
+            self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # the trailer section
+            pass
+        return body
 
     def log_message(self, *args: object) -> None:
         pass
@@ -126,6 +139,21 @@ def test_curl__sends_the_recorded_fields_and_credentials_from_the_variables(
     assert parse_qsl(body.decode(), keep_blank_values=True) == form
     assert headers.get("Authorization") == auth
     assert headers.get("transactionId") == "t-1"
+
+
+def test_curl__a_chunked_body_is_sent_chunked(
+    recorder: tuple[str, list[tuple[dict[str, str], bytes]]],
+) -> None:
+    # body_framing's request: a target that fails only on a chunked body must fail again
+    url, received = recorder
+    form = [("grant_type", "client_credentials")]
+    headers = (("Transfer-Encoding", "chunked"), ("Authorization", MAIN))
+    recorded = RecordedRequest("POST", f"{url}/token", headers, urlencode(form).encode())
+    line = Redactor(VARIABLES.values(), VARIABLES).curl(recorded)
+    assert run_curl(line, VARIABLES).returncode == 0
+    (sent, body) = received[0]
+    assert sent.get("Transfer-Encoding") == "chunked" and "Content-Length" not in sent
+    assert parse_qsl(body.decode()) == form
 
 
 def test_curl__a_token_the_run_obtained_is_read_from_a_variable_of_its_field(

@@ -67,6 +67,25 @@ def test_send__none_leaves_a_header_out(respx_mock: respx.MockRouter) -> None:
 
 
 @respx.mock(base_url=BASE)
+def test_send__chunked_goes_without_content_length_and_again_on_a_retry(
+    respx_mock: respx.MockRouter,
+) -> None:
+    route = respx_mock.post(TOKEN).mock(
+        side_effect=[httpx.Response(429), httpx.Response(200, json={})]
+    )
+    s = sender()
+    with mock.patch("conformance.sender.time.sleep"):
+        exchange = s.send("t", "a", form={"grant_type": "client_credentials"}, chunked=True)
+    assert exchange.status == 200 and route.call_count == 2
+    for call in route.calls:  # the retry has a stream of its own: one is read only once
+        assert call.request.headers["transfer-encoding"] == "chunked"
+        assert "content-length" not in call.request.headers
+        assert call.request.read() == b"grant_type=client_credentials"
+    assert exchange.request.header("transfer-encoding") == "chunked"
+    assert exchange.request.body == b"grant_type=client_credentials"
+
+
+@respx.mock(base_url=BASE)
 def test_budget__the_request_past_the_budget_is_an_error(respx_mock: respx.MockRouter) -> None:
     respx_mock.post(TOKEN).mock(return_value=httpx.Response(200, json={}))
     s = sender(max_requests=2)

@@ -64,6 +64,18 @@ def test_file__accepts_a_conformance_table(tmp_path: Path) -> None:
         ({"token_path": "oauth/token"}, {}, "token_path", "must start with '/'"),
         ({}, {"CONFORMANCE_STRICT": "maybe"}, "strict", "invalid value"),
         ({"rate_limit": "fast"}, {}, "rate_limit", "to 0, N, auto or auto:N"),
+        (
+            {"target": "http://x.test", "other_institution_id": "bank-2"},
+            CREDENTIALS,
+            "other_institution_id",
+            "must be digits",
+        ),
+        (
+            {"target": "http://x.test", "other_institution_id": "00016"},
+            CREDENTIALS,
+            "other_institution_id",
+            "the client's own institution",
+        ),
     ],
 )
 def test_bad_values__config_error_names_the_setting(
@@ -128,6 +140,18 @@ def test_roles__each_missing_role_has_a_reason() -> None:
     assert roles["restricted_client"] and "RESTRICTED" in roles["restricted_client"]
     assert roles["auth_code"] == "needs CONFORMANCE_AUTH_CODE_COMMAND"
     assert roles["revocation"] and "revoke_path" in roles["revocation"]
+    assert roles["other_institution"] == "needs CONFORMANCE_OTHER_INSTITUTION_ID"
+
+
+def test_roles__another_institution_from_any_source_and_only_for_the_platform() -> None:
+    environ = {**CREDENTIALS, "CONFORMANCE_OTHER_INSTITUTION_ID": "00023"}
+    settings = load_settings({"target": "http://x.test"}, None, environ)
+    assert settings.other_institution_id == "00023"
+    assert settings.roles()["other_institution"] is None
+    assert "00023" in repr(settings)  # not a secret
+    assert "CONFORMANCE_OTHER_INSTITUTION_ID" not in settings.shell_variables()
+    rfc = load_settings({"target": "http://x.test", "contract": "rfc6749"}, None, CREDENTIALS)
+    assert "other_institution" not in rfc.roles()  # RFC 6749 has no institutions
 
 
 def test_missing_roles__checks_are_skipped_with_their_reason() -> None:
@@ -135,6 +159,7 @@ def test_missing_roles__checks_are_skipped_with_their_reason() -> None:
         second_client_id=None,
         restricted_client_id=None,
         special_client_id=None,
+        other_institution_id=None,
         revoke_path="",
         with_auth_codes=False,
         examples=10,
@@ -148,6 +173,8 @@ def test_missing_roles__checks_are_skipped_with_their_reason() -> None:
         "CODE-REUSE:authorization_code": "AUTH_CODE_COMMAND",
         "REVOKE-SUCCESS": "revoke_path",
         "REFRESH-REVOKED:refresh_token": "revoke_path",
+        "INST-FOREIGN:client_credentials": "OTHER_INSTITUTION_ID",
+        "INST-FOREIGN-403:password": "OTHER_INSTITUTION_ID",
     }
     for case_id, fragment in expected.items():
         assert outcomes[case_id].outcome == "skipped", case_id

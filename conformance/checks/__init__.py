@@ -7,7 +7,8 @@ contract's requirement id, and what differs between them is data read from the
 valid request gets), `lifecycle` (refresh, rotation, revocation), `refusals` (what the
 target must refuse), `client_auth`, `responses` (token response shape, rules over every
 answer), `caching`, `error_bodies`, `correlation` (transactionId), `generated` and
-`schema` (what only the property-based phase gives to judge). Importing this package
+`schema` (what only the property-based phase gives to judge), and `security` (the
+security findings of specs/security.toml). Importing this package
 registers them all.
 """
 
@@ -23,6 +24,7 @@ from conformance.checks import (  # noqa: F401 - importing registers the checks
     refusals,
     responses,
     schema,
+    security,
     success,
 )
 from conformance.checks._registry import ALL, CHECKS, Check, CheckContext, check, register

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from conformance.contract import RFC6749, Contract
 from conformance.errors import Failure, Skipped
 from conformance.exchange import Exchange, RecordedResponse
+from conformance.tls_posture import Transport
 from conformance.vocabulary import PLATFORM
 
 ALL = ("*",)
@@ -28,6 +29,7 @@ class CheckContext:
     contract: Contract
     secrets: tuple[str, ...] = field(default=(), repr=False)
     strict_typing: bool = False
+    transport: Transport | None = None  # the security findings' view of the target
 
     @property
     def family(self) -> str:

@@ -63,7 +63,9 @@ def _basic_challenge(exchange: Exchange) -> bool:
 # authentication scheme used by the client" is owed when that scheme is the one 2.3.1
 # makes every server support. The Bearer header stays judged by RFC-INVALID-CLIENT
 # (invalid_client either way) and, if it gets a 401, by RFC-401-CHALLENGE.
-MALFORMED_BASIC = {"auth_malformed": ("not-base64", "no-colon", "bare-basic")}
+MALFORMED_BASIC = {
+    "auth_malformed": ("not-base64", "no-colon", "bare-basic", "not-utf8", "escape-not-utf8")
+}
 
 
 @check(

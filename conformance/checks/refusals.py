@@ -39,8 +39,12 @@ NOTHING_SENT = "the scenario sent no request for this requirement"
 LIFECYCLE = "prop_lifecycle"
 
 
-def _describe(statuses: tuple[int, ...] | None, code: str | None = None) -> str:
+def _describe(
+    statuses: tuple[int, ...] | None, code: str | None = None, never: tuple[int, ...] = ()
+) -> str:
     described = "a 4xx" if not statuses else " or ".join(f"HTTP {s}" for s in statuses)
+    if never:
+        described += " other than " + " or ".join(f"HTTP {s}" for s in never)
     return f"{described} with error {code}" if code else described
 
 
@@ -52,10 +56,12 @@ def ensure_refused(
     *,
     not_offered_skips: bool = False,
     unsent: str = NOTHING_SENT,
+    never: tuple[int, ...] = (),
 ) -> None:
-    """Every exchange got `statuses` (any 4xx when None), no token and, with `code`, the
-    RFC 6749 5.2 error `code`. With `not_offered_skips`, an answer saying the grant is not
-    offered is not judged; `unsent` is the reason to skip when nothing was sent."""
+    """Every exchange got `statuses` (any 4xx when None) but none of `never`, no token
+    and, with `code`, the RFC 6749 5.2 error `code`. With `not_offered_skips`, an answer
+    saying the grant is not offered is not judged; `unsent` is the reason to skip when
+    nothing was sent."""
     judged = [
         e
         for e in require_any(exchanges, unsent)
@@ -63,7 +69,7 @@ def ensure_refused(
     ]
     if not judged:
         raise Skipped(f"the target does not offer the grant: it answered {error_of(exchanges[0])}")
-    wanted = _describe(statuses, code)
+    wanted = _describe(statuses, code, never)
     for exchange in judged:
         if exchange.issued_token():
             raise ctx.fail(
@@ -74,6 +80,7 @@ def ensure_refused(
             )
         status = exchange.status
         status_ok = status is not None and (status in statuses if statuses else 400 <= status < 500)
+        status_ok = status_ok and status not in never
         if code is not None and not (status_ok and error_of(exchange) == code):
             title = f"The target did not answer with the RFC 6749 5.2 error {code}."
         elif not status_ok:
@@ -108,6 +115,7 @@ class Refusal:
     labels: Labels = field(default_factory=dict)
     unsent: str = NOTHING_SENT
     not_offered_skips: bool = False
+    never: tuple[int, ...] = ()  # statuses refused whatever else is accepted
 
     def check(self) -> CheckFunction:
         def check(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
@@ -119,12 +127,14 @@ class Refusal:
                 code,
                 not_offered_skips=self.not_offered_skips,
                 unsent=self.unsent,
+                never=self.never,
             )
 
         check.__doc__ = (
             "The scenario's requests get the answer the contract documents and no token."
             if self.documented
-            else f"The scenario's requests get {_describe(self.statuses)} and no token."
+            else f"The scenario's requests get {_describe(self.statuses, None, self.never)} "
+            "and no token."
         )
         return check
 
@@ -147,6 +157,8 @@ REFUSALS: dict[str, Refusal] = {
     "TXID-REQUIRED": Refusal(("txid_missing",), (400,)),
     "INST-REQUIRED": Refusal(("institution_missing",), (400,)),
     "INST-INVALID": Refusal(("institution_invalid",)),
+    # D26: the client authenticated, so a 401 would say it had not
+    "INST-FOREIGN": Refusal(("institution_foreign",), never=(401,)),
     "AUTH-MISSING": Refusal(("auth_missing",), (401,)),
     "AUTH-MALFORMED": Refusal(("auth_malformed",), (401,)),
     "AUTH-WRONG-SECRET": Refusal(("auth_wrong_secret",), (401,)),
@@ -202,6 +214,7 @@ REFUSALS: dict[str, Refusal] = {
     ),
     "PASSWORD-WRONG-401": Refusal(("password_wrong",), documented=True),
     "CLIENT-GRANT-FORBIDDEN-403": Refusal(("restricted_password",), documented=True),
+    "INST-FOREIGN-403": Refusal(("institution_foreign",), documented=True),
     "REFRESH-INVALID-STATUS": Refusal(("refresh_unknown",), documented=True),
     # RFC 6749's, each with the status and 5.2 error its contract documents
     "RFC-INVALID-CLIENT": Refusal(CLIENT_AUTH_FAILURES, documented=True),

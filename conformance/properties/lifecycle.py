@@ -56,7 +56,14 @@ from conformance.exchange import Exchange
 from conformance.properties.pipeline import workers_for
 from conformance.properties.recording import Recorder, examples_for, property_settings
 from conformance.scenarios import PW, RT, password_form, refresh_token_of, scenario
-from conformance.scenarios.base import BOTH, USER_UNDER_RFC6749, Cost, expecting
+from conformance.scenarios.base import (
+    BOTH,
+    USER_UNDER_RFC6749,
+    Cost,
+    expecting,
+    refresh_scope_for,
+    with_scope,
+)
 
 if TYPE_CHECKING:
     from conformance.run_context import RunContext
@@ -84,6 +91,9 @@ class Session:
 
     client: str
     token: str
+    # The `scope` its refreshes carry (`refresh_scope_for`: RFC 6749 with a configured
+    # scope), on every token of the session, whoever presents it.
+    scope: str | None = None
     # A rotated-out token of the session came back: the server may have ended the
     # session (RFC 9700 4.14.2), so its own refreshes and revocation are not judged.
     tainted: bool = False
@@ -149,8 +159,12 @@ class LifecycleRun:
         """One request as `client`; None once the phase is over."""
         return self.rec.send(label, auth=self.ctx.settings.client(client), **send)
 
-    def refresh(self, label: str, client: str, token: str, **send: Any) -> Exchange | None:
+    def refresh(
+        self, label: str, client: str, token: str, scope: str | None, **send: Any
+    ) -> Exchange | None:
         form = {"grant_type": RT, "refresh_token": token}
+        if scope is not None:
+            form["scope"] = scope
         return self.send(label, client, form=form, grant=RT, **send)
 
 
@@ -171,7 +185,7 @@ class TokenLifecycle(RuleBasedStateMachine):
         exchange = self.run.send("login", client, form=password_form(self.run.ctx), grant=PW)
         token = refresh_token_of(exchange) if exchange else None
         if exchange is not None and token is not None:
-            session = Session(client, token)
+            session = Session(client, token, refresh_scope_for(self.run.ctx, exchange))
             self.run.tokens.live.append(session)
             self.run.tokens.keep_access(session, exchange)
 
@@ -189,7 +203,9 @@ class TokenLifecycle(RuleBasedStateMachine):
         session = tokens.live[pick % len(tokens.live)] if tokens.live else None
         if session is None:
             return
-        exchange = self.run.refresh(session.label("refresh"), session.client, session.token)
+        exchange = self.run.refresh(
+            session.label("refresh"), session.client, session.token, session.scope
+        )
         new = refresh_token_of(exchange) if exchange else None
         if exchange is None or new is None:  # REFRESH-SUCCESS reports a refusal
             tokens.forget(session)
@@ -204,7 +220,7 @@ class TokenLifecycle(RuleBasedStateMachine):
         entry = _take(self.run.tokens.rotated, pick)
         if entry is not None:
             session, old = entry
-            self.run.refresh("reuse", session.client, old)
+            self.run.refresh("reuse", session.client, old, session.scope)
             session.tainted = True
 
     @rule(pick=PICK)
@@ -231,7 +247,7 @@ class TokenLifecycle(RuleBasedStateMachine):
     def use_revoked(self, pick: int) -> None:
         session = _take(self.run.tokens.revoked, pick)
         if session is not None:
-            self.run.refresh("after-revoke", session.client, session.token)
+            self.run.refresh("after-revoke", session.client, session.token, session.scope)
 
     @rule(pick=PICK)
     def foreign(self, pick: int) -> None:
@@ -240,7 +256,7 @@ class TokenLifecycle(RuleBasedStateMachine):
             return
         session = live[pick % len(live)]
         other = next(role for role in self.run.roles if role != session.client)
-        exchange = self.run.refresh("other-client", other, session.token)
+        exchange = self.run.refresh("other-client", other, session.token, session.scope)
         if exchange is not None and exchange.issued_token():  # REFRESH-FOREIGN reports it
             self.run.tokens.forget(session)
 
@@ -250,13 +266,14 @@ class TokenLifecycle(RuleBasedStateMachine):
         tokens = self.run.tokens
         if access and tokens.access:
             session, issued = tokens.access[pick % len(tokens.access)]
-            exchange = self.run.refresh("access-as-refresh", session.client, issued)
+            exchange = self.run.refresh("access-as-refresh", session.client, issued, session.scope)
             if exchange is not None and exchange.issued_token():  # REFRESH-UNKNOWN reports it
                 tokens.forget(session)
             return
         never = NEVER_ISSUED_PREFIX + token
         expects = expecting(self.run.ctx, "REFRESH-INVALID-STATUS")
-        self.run.refresh("never-issued", "", never, expects=expects)
+        scope = with_scope(self.run.ctx, {}).get("scope")  # as refresh_unknown sends it
+        self.run.refresh("never-issued", "", never, scope, expects=expects)
 
 
 def dealt(total: int, parts: int) -> list[int]:

@@ -54,7 +54,7 @@ from conformance.properties.schema_cases import (
 from conformance.properties.schema_coverage import coverage_request
 from conformance.properties.schema_verdicts import PROBLEM_LIMIT, Judging, verdicts
 from conformance.scenarios import CC, CODE, PW, RT, password_form, refresh_token_of, scenario
-from conformance.scenarios.base import BOTH, Cost, code_form, with_scope
+from conformance.scenarios.base import BOTH, Cost, code_form, refresh_scope_for, with_scope
 
 if TYPE_CHECKING:
     from conformance.run_context import RunContext
@@ -110,6 +110,8 @@ class RefreshChain:
     def __init__(self, rec: Recorder) -> None:
         self.rec = rec
         self.token: str | None = None
+        # What each refresh of the chain's login carries besides (`refresh_scope_for`).
+        self.scope: dict[str, str] = {}
         self.logins = 0
         self._sent: list[tuple[Callable[[Sent], Sent], Sent]] = []
 
@@ -138,7 +140,9 @@ class RefreshChain:
             form = password_form(self.rec.ctx)
             setup = self._send(None, "setup-login", form=form, grant=PW)
             self.token = refresh_token_of(setup) if setup else None
-        return {"refresh_token": self.token} if self.token else None
+            scope = refresh_scope_for(self.rec.ctx, setup) if setup else None
+            self.scope = {"scope": scope} if scope else {}
+        return {"refresh_token": self.token, **self.scope} if self.token else None
 
     def after(self, exchange: Exchange | None) -> None:
         if exchange is None or exchange.status != 200:

@@ -109,7 +109,8 @@ def default_accounts() -> Accounts:
         return Client(client_id, secret, "00016", grants, scopes)
 
     return Accounts(
-        institutions=(Institution("00016"),),
+        # 00023 has no client: it exists, and no client belongs to it (D26's 403 checks).
+        institutions=(Institution("00016"), Institution("00023")),
         clients=(
             client("conformance-client", "reference-secret-1"),
             # A second client with the same rights, for cross-client checks (D14).

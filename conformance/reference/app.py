@@ -66,7 +66,7 @@ def create_app(
         accounts=accounts or default_accounts(),
         edition=checked,
         faults=chosen,
-        store=TokenStore(lifetimes, clock),
+        store=TokenStore(lifetimes, clock, faults=chosen & {"tokens-low-entropy"}),
     )
     middleware = [Middleware(ResponseHeadersMiddleware, ctx=ctx)]
     exact = spelling.exact_names(ctx.faults)

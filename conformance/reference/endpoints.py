@@ -50,9 +50,25 @@ class Endpoints:
         # GET reaches here only under the `get-issues-token` fault (D16).
         # `query-params-accepted` (D27): a POST whose body is empty is read from its query.
         query_post = ctx.has_fault("query-params-accepted") and bool(request.url.query)
-        client, params = await self._accepted(
-            request, ctx.faults, from_query=request.method != "POST" or query_post
-        )
+        try:
+            client, params = await self._accepted(
+                request, ctx.faults, from_query=request.method != "POST" or query_post
+            )
+        except ApiError:
+            if ctx.has_fault("refresh-without-client-auth"):
+                # The bug under test: a refresh with no Authorization header is served for
+                # the client its refresh token was issued to.
+                headers = request.scope["headers"]
+                if any(name.lower() == b"authorization" for name, _ in headers):
+                    raise
+                params = await read_form(request)
+                owner = ctx.store.refresh_owner(params.get("refresh_token", ""))
+                found = ctx.accounts.client(owner) if owner else None
+                if params.get("grant_type") != "refresh_token" or found is None:
+                    raise
+                client = found
+            else:
+                raise
         if ctx.rfc6749:
             check_rfc_request(params, client, ctx.faults)
         grant = select_grant(params, ctx.faults)
@@ -63,6 +79,8 @@ class Endpoints:
                 client,
                 required=self._institution_required(grant),
                 unchecked=ctx.has_fault("institution-unchecked"),
+                membership_ignored=ctx.has_fault("institution-membership-ignored"),
+                foreign_401=ctx.has_fault("institution-foreign-401"),
             )
         if grant not in client.grants and not ctx.has_fault("grant-restrictions-ignored"):
             if ctx.has_fault("grant-forbidden-401"):  # D26: reads as failed authentication
@@ -101,6 +119,10 @@ class Endpoints:
         token = params.get("token", "")
         if not token:
             raise ApiError(Problem.INVALID_REQUEST, "token is required")
+        if self.ctx.has_fault("revoke-access-token-500") and self.ctx.store.access_token_valid(
+            token
+        ):
+            raise ApiError(Problem.INTERNAL, "the token could not be revoked")
         rejects = self.ctx.has_fault("revoke-rejects")
         apply = not (rejects or self.ctx.has_fault("revoke-noop"))
         outcome = self.ctx.store.revoke(token, client.client_id, apply=apply)

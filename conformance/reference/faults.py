@@ -73,6 +73,22 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "institution-unchecked",
         "INST-INVALID",
         "Any institutionId value is accepted (a missing one is still rejected).",
+        # any value: another institution's too
+        also=("INST-FOREIGN", "INST-FOREIGN-403"),
+    ),
+    Fault(
+        "institution-membership-ignored",
+        "INST-FOREIGN",
+        "institutionId must name a known institution, but not the client's own: a client "
+        "gets tokens for any institution.",
+        also=("INST-FOREIGN-403",),  # a token is no 403 either
+    ),
+    Fault(
+        "institution-foreign-401",
+        "INST-FOREIGN-403",
+        "An institutionId the client does not belong to gets 401 CMN_90004, as if the "
+        "client had failed to authenticate, instead of 403.",
+        also=("INST-FOREIGN",),  # the 401 D26 rules out
     ),
     Fault(
         "auth-missing-400",
@@ -297,6 +313,12 @@ _FAULT_LIST: tuple[Fault, ...] = (
     Fault("revoke-noop", "REFRESH-REVOKED", "Revocation answers 204 but revokes nothing."),
     Fault("revoke-rejects", "REVOKE-SUCCESS", "Valid revocation requests get 400 CMN_90011."),
     Fault(
+        "revoke-access-token-500",
+        "NO-5XX",
+        "Revoking an access token gets 500 CMN_90000: only refresh tokens are looked up "
+        "(RFC 7009 2.1 lets the client send either); revoking a refresh token still works.",
+    ),
+    Fault(
         "code-not-client-bound",
         "CODE-CLIENT-BOUND",
         "An authorization code is exchanged for whichever client presents it.",
@@ -349,11 +371,32 @@ _FAULT_LIST: tuple[Fault, ...] = (
         "refresh-token-null",
         "RESP-FIELD-TYPES",
         'Answers without a refresh token carry "refresh_token": null instead of leaving it out.',
+        rfc6749="RFC-TOKEN-SYNTAX",  # a null is no 1*VSCHAR
     ),
     Fault(
         "id-token-expired",
         "ID-TOKEN-CLAIMS",
         "The authorization_code grant's id_token has its exp before its iat.",
+    ),
+    # Security findings (specs/security.toml): judged beside the contract, failing only
+    # under --security fail-on=..., so their faults are proven by tests/test_security_findings.py.
+    Fault(
+        "tokens-low-entropy",
+        "SEC-TOKEN-ENTROPY",
+        "Tokens and codes are a counter behind a fixed prefix: unique, but guessable.",
+        also=("SEC-TOKEN-ENTROPY-160",),
+    ),
+    Fault(
+        "code-reuse-keeps-tokens",
+        "SEC-CODE-REUSE-REVOKES",
+        "A reused authorization code is refused, but the tokens its first exchange issued "
+        "keep working.",
+    ),
+    Fault(
+        "refresh-without-client-auth",
+        "SEC-REFRESH-CLIENT-AUTH",
+        "A refresh request without an Authorization header is served for the client its "
+        "refresh token was issued to.",
     ),
     Fault(
         "txid-reflected",

@@ -363,6 +363,7 @@ def _authorization_code(request: GrantRequest) -> TokenBody:
             consume=consume,
             bind_to_client=not request.fault("code-not-client-bound"),
             spent_ok=request.checked_earlier,
+            revoke_on_reuse=not request.fault("code-reuse-keeps-tokens"),
         )
         if outcome is Outcome.UNKNOWN and request.fault("invalid-code-accepted"):
             grant = client_grant
@@ -372,7 +373,7 @@ def _authorization_code(request: GrantRequest) -> TokenBody:
         # D21: unknown, expired, used or another client's code.
         raise ApiError(Problem.INVALID_TOKEN)
     issued = request.ctx.store.issue(
-        client_id, grant.username, refresh=grant.offline_access, scope=grant.scope
+        client_id, grant.username, refresh=grant.offline_access, scope=grant.scope, code=code
     )
     id_token = make_id_token(
         request.ctx.signing_key,

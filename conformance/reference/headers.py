@@ -124,12 +124,16 @@ def check_institution(
     *,
     required: bool,
     unchecked: bool = False,
+    membership_ignored: bool = False,
+    foreign_401: bool = False,
 ) -> None:
     """Rule 6: the institutionId header (D5).
 
     Required for `client_credentials` and `password`; when present for any grant it
     must be digits naming a known institution (else 400) that is the client's own
-    (else 403). `unchecked` is the `institution-unchecked` fault.
+    (else 403, D26). `unchecked` is the `institution-unchecked` fault,
+    `membership_ignored` `institution-membership-ignored`, `foreign_401`
+    `institution-foreign-401`.
     """
     values = header_values(headers, INSTITUTION_ID)
     if not values:
@@ -142,5 +146,7 @@ def check_institution(
     text = values[0].decode("latin-1")
     if len(values) != 1 or not _DIGITS.fullmatch(text) or not accounts.has_institution(text):
         raise ApiError(Problem.INVALID_INSTITUTION)
-    if text != client.institution_id:
+    if text != client.institution_id and not membership_ignored:
+        if foreign_401:  # D26: reads as failed authentication
+            raise ApiError(Problem.INVALID_CLIENT)
         raise ApiError(Problem.FORBIDDEN, "the client does not belong to this institution")

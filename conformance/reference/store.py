@@ -88,6 +88,7 @@ class _Code:
     expires_at: float
     scope: frozenset[str] = frozenset()
     used: bool = False
+    session: _Session | None = None  # what its exchange issued, revoked if it is reused
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,15 @@ class CodeGrant:
 class TokenStore:
     """Thread-safe in-memory store of tokens and codes with an injectable clock."""
 
-    def __init__(self, lifetimes: Lifetimes, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        lifetimes: Lifetimes,
+        clock: Clock = time.monotonic,
+        *,
+        faults: frozenset[str] = frozenset(),
+    ) -> None:
         self.lifetimes = lifetimes
+        self.faults = faults  # the store's own: `tokens-low-entropy`
         self._clock = clock
         self._lock = threading.Lock()
         self._access: dict[str, _Access] = {}
@@ -119,10 +127,15 @@ class TokenStore:
         *,
         refresh: bool,
         scope: frozenset[str] = frozenset(),
+        code: str | None = None,
     ) -> IssuedTokens:
-        """Start a session: a new access token, and a refresh token when asked."""
+        """Start a session: a new access token, and a refresh token when asked. `code`:
+        the authorization code it is issued for, whose reuse ends the session."""
         with self._lock:
-            return self._issue(_Session(client_id, username, scope), refresh=refresh)
+            session = _Session(client_id, username, scope)
+            if code is not None and code in self._codes:
+                self._codes[code].session = session
+            return self._issue(session, refresh=refresh)
 
     def issue_code(
         self,
@@ -147,13 +160,18 @@ class TokenStore:
         consume: bool = True,
         bind_to_client: bool = True,
         spent_ok: bool = False,
+        revoke_on_reuse: bool = True,
     ) -> tuple[Outcome, CodeGrant | None]:
-        """Check a code for this client and, when valid and `consume`, spend it (D21)."""
+        """Check a code for this client and, when valid and `consume`, spend it (D21). A
+        code used again also ends what its exchange issued (RFC 6749 4.1.2's SHOULD),
+        unless `revoke_on_reuse` is off (the `code-reuse-keeps-tokens` fault)."""
         with self._lock:
             record = self._codes.get(code)
             if record is None:
                 return Outcome.UNKNOWN, None
             if record.used and not spent_ok:
+                if record.session is not None and revoke_on_reuse:
+                    record.session.revoked = True
                 return Outcome.USED, None
             if record.expires_at <= self._clock():
                 return Outcome.EXPIRED, None
@@ -165,6 +183,12 @@ class TokenStore:
                 record.client_id, record.username, record.offline_access, record.scope
             )
             return Outcome.OK, grant
+
+    def refresh_owner(self, token: str) -> str | None:
+        """The client a refresh token was issued to, if the store knows it."""
+        with self._lock:
+            record = self._refresh.get(token)
+            return record.session.client_id if record is not None else None
 
     def check_refresh(self, token: str, client_id: str, *, bind_to_client: bool = True) -> Outcome:
         """The outcome `refresh` would have, without changing anything."""
@@ -274,8 +298,12 @@ class TokenStore:
         return token
 
     def _new_token(self) -> str:
-        if next(self._issued) % _SWEEP_EVERY == 0:
+        serial = next(self._issued)
+        if serial % _SWEEP_EVERY == 0:
             self._sweep()
+        if "tokens-low-entropy" in self.faults:
+            # The bug under test (RFC 6749 10.10): a counter, unique but guessable.
+            return f"reference-token-{serial:010d}"
         while True:
             # 32 random bytes make a collision practically impossible; the loop makes
             # it impossible, since a repeat would break D19.

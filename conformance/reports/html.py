@@ -36,6 +36,7 @@ def render_html(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> str:
         [
             _run_header(outcomes, header, result),
             _attention(attention),
+            _security(header),
             _run_facts_section(outcomes, header),
             _filters(),
             "<main>",
@@ -127,6 +128,37 @@ def _attention_row(outcome: Outcome, anchor: str) -> str:
         f'<th scope="row"><a href="#{anchor}"><code>{esc(outcome.requirement_id)}</code>'
         f"{grant}</a></th><td>{esc(outcome.level)}</td>"
         f'<td class="reason">{esc(_one_line(outcome))}</td></tr>'
+    )
+
+
+def _security(header: Mapping[str, Any]) -> str:
+    """The threat roll-up: one row per threat, its state and why (security findings)."""
+    security = header.get("security") or {}
+    threats = security.get("threats") or []
+    if not threats:
+        return ""
+    rows = "\n".join(
+        f'<tr data-threat-state="{esc(entry["state"])}"><th scope="row">{esc(entry["title"])}</th>'
+        f'<td><span class="badge threat-{esc(entry["state"].replace(" ", "-"))}">'
+        f"{esc(entry['state'])}</span></td>"
+        f'<td class="reason">{esc(entry["why"])}</td></tr>'
+        for entry in threats
+    )
+    mode = security.get("mode", "warn")
+    effect = (
+        "findings are reported and never fail the run"
+        if mode == "warn"
+        else f"findings at {mode.removeprefix('fail-on=')} level fail the run"
+    )
+    return (
+        '<section class="top security" id="security" aria-labelledby="security-title">\n'
+        '<h2 id="security-title">Security: threats</h2>\n'
+        f"<p>Security findings beside the contract (--security {esc(mode)}: {effect}).</p>\n"
+        '<table class="security"><caption class="sr-only">Each threat, whether the findings '
+        "show it mitigated, and why</caption>\n"
+        '<thead><tr><th scope="col">Threat</th><th scope="col">State</th>'
+        '<th scope="col">Why</th></tr></thead>\n'
+        f"<tbody>\n{rows}\n</tbody></table>\n</section>"
     )
 
 

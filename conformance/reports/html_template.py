@@ -162,6 +162,14 @@ table.attention th,table.attention td{border-bottom:1px solid #d0d7de;padding:.3
   text-align:left;vertical-align:top}
 table.attention tbody th{white-space:nowrap;font-weight:400}
 table.attention td.reason{overflow-wrap:anywhere}
+table.security{border-collapse:collapse;width:100%}
+table.security th,table.security td{border-bottom:1px solid #d0d7de;padding:.3rem .45rem;
+  text-align:left;vertical-align:top}
+table.security td.reason{overflow-wrap:anywhere}
+.threat-mitigated{background:#e3f3e6;color:#0b4f1c}
+.threat-partly-mitigated{background:#fff1c2;color:#5a4100}
+.threat-unmitigated{background:#fde4e6;color:#8c0c18}
+.threat-not-judged{background:#eceff2;color:#323c46}
 details.exchange{margin:.35rem 0;border:1px solid #d0d7de;border-radius:4px;
   padding:.25rem .75rem}
 .transport{color:#8c0c18;font-weight:600}

@@ -38,6 +38,14 @@ def render_markdown(outcomes: Sequence[Outcome], header: Mapping[str, Any]) -> s
     untested = untested_musts(outcomes)
     if untested:
         lines += ["", "MUST requirements not tested: " + ", ".join(f"`{u}`" for u in untested)]
+    threats = (header.get("security") or {}).get("threats") or []
+    if threats:
+        mode = (header.get("security") or {}).get("mode", "warn")
+        lines += ["", f"### Security: threats (`--security {mode}`)", ""]
+        lines += ["| threat | state | why |", "|---|---|---|"]
+        lines += [
+            f"| {_cell(e['title'])} | {_cell(e['state'])} | {_cell(e['why'])} |" for e in threats
+        ]
     shown = [o for o in outcomes if o.outcome not in {"passed"}]
     if shown:
         lines += ["", "| outcome | level | case | reason |", "|---|---|---|---|"]

@@ -34,6 +34,20 @@ def pacing_line(header: Mapping[str, Any]) -> str:
     )
 
 
+def security_line(header: Mapping[str, Any]) -> str:
+    """The threat roll-up in one line: each state and its threats (report.html has why)."""
+    security = header.get("security") or {}
+    threats = security.get("threats") or []
+    if not threats:
+        return ""
+    states: dict[str, list[str]] = {}
+    for entry in threats:
+        states.setdefault(entry["state"], []).append(entry["title"].lower())
+    order = ("unmitigated", "partly mitigated", "not judged", "mitigated")
+    said = "; ".join(f"{s}: {', '.join(states[s])}" for s in order if s in states)
+    return f"security (--security {security.get('mode', 'warn')}): {said}"
+
+
 def render_summary(
     outcomes: Sequence[Outcome], header: Mapping[str, Any], brief: bool = False
 ) -> str:
@@ -60,6 +74,8 @@ def render_summary(
     untested = untested_musts(outcomes)
     if untested:
         lines.append(f"  MUST requirements not tested: {', '.join(untested)}")
+    if line := security_line(header):
+        lines.append(f"  {line}")
     stale = sorted(o.case_id for o in outcomes if o.waiver and o.waiver.get("state") == "stale")
     return "\n".join(lines + _table([o for o in outcomes if o.outcome != "passed"], stale))
 

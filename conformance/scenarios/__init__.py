@@ -8,7 +8,8 @@ expectation applies (`expects`), for the ERR-CODE check.
 One registry serves both contracts (`base`); the scenarios are grouped by topic:
 `grants` (valid requests and the lifecycles they start), `refused_grants` (a grant's
 bad fields and tokens), `client_auth`, `correlation` (the platform's transactionId and
-institutionId headers), `request_hygiene` (grant_type, body, method, parameters).
+institutionId headers), `request_hygiene` (grant_type, body, method, parameters),
+`security` (what only the security findings read).
 Importing this package registers them all.
 """
 
@@ -20,6 +21,7 @@ from conformance.scenarios import (  # noqa: F401 - importing registers the scen
     grants,
     refused_grants,
     request_hygiene,
+    security,
 )
 from conformance.scenarios.base import (
     SCENARIOS,

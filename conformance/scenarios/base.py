@@ -8,6 +8,7 @@ both, and what differs between them is data read from the run (`cc_form` adds RF
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -150,6 +151,25 @@ def with_scope(ctx: RunContext, form: dict[str, str], scope: str | None = None) 
     return {**form, "scope": value} if value else form
 
 
+def platform_scopes(ctx: RunContext) -> str | None:
+    """The scope setting as the platform's `scopes` (spec section 2: comma-separated),
+    None under RFC 6749 or without one. The setting's names may be separated by spaces,
+    as RFC 6749's are, or by commas: no platform scope name holds either."""
+    if not ctx.settings.platform or not ctx.settings.scope:
+        return None
+    names = [name for name in re.split(r"[\s,]+", ctx.settings.scope) if name]
+    return ",".join(names) or None
+
+
+def with_platform_scopes(ctx: RunContext, form: dict[str, str]) -> dict[str, str]:
+    """`form` with the platform's `scopes` when the scope setting names the client's
+    scopes. Only the success scenarios send it: asked for, every scope the client holds
+    must still get a token (CC-SUCCESS, PASSWORD-SUCCESS), while the other scenarios keep
+    the request the contract calls minimal, so they judge what they are about."""
+    scopes = platform_scopes(ctx)
+    return {**form, "scopes": scopes} if scopes else form
+
+
 def cc_form(ctx: RunContext) -> dict[str, str]:
     return with_scope(ctx, {"grant_type": CC})
 
@@ -174,6 +194,25 @@ def code_form(ctx: RunContext, code: str) -> dict[str, str]:
 def refresh_token_of(exchange: Exchange) -> str | None:
     value = (exchange.body_object() or {}).get("refresh_token") if exchange.issued_token() else None
     return value if isinstance(value, str) and value else None
+
+
+def granted_scope(exchange: Exchange) -> str | None:
+    """The `scope` member of a token answer (RFC 6749 5.1), when it holds one."""
+    value = (exchange.body_object() or {}).get("scope") if exchange.issued_token() else None
+    return value if isinstance(value, str) and value else None
+
+
+def refresh_scope_for(ctx: RunContext, login: Exchange) -> str | None:
+    """The `scope` a refresh of `login`'s token carries: under RFC 6749 with a configured
+    scope, the scope the login was granted (its answer's `scope`, which 3.3 makes it say
+    when it differs from the request, else the configured one). RFC 6749 6 lets a refresh
+    ask for the original scope, so a valid refresh asking for it must still get tokens,
+    and an invalid one is refused for its token, whatever scope it carries. None
+    otherwise: the platform's refresh has no scope, and without a configured one the
+    refresh asks for none, as a client would."""
+    if ctx.settings.platform or not ctx.settings.scope:
+        return None
+    return granted_scope(login) or ctx.settings.scope
 
 
 def expecting(ctx: RunContext, requirement_id: str) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from functools import partial
 from typing import TYPE_CHECKING
+from urllib.parse import quote_plus
 
 from conformance.contract import RFC6749
 from conformance.exchange import Exchange
@@ -56,6 +57,7 @@ def auth_malformed(ctx: RunContext) -> list[Exchange]:
         "not-base64": "Basic !!not*base64!!",
         "no-colon": no_colon,
         "bare-basic": "Basic",
+        **_spoilt_credentials(ctx),
     }
     return side_by_side(
         ctx,
@@ -64,6 +66,38 @@ def auth_malformed(ctx: RunContext) -> list[Exchange]:
             for label, value in variants.items()
         ],
     )
+
+
+def _spoilt_credentials(ctx: RunContext) -> dict[str, str]:
+    """The configured client's own Basic credentials (RFC 6749 2.3.1), spoilt in one place,
+    by label: a server that decodes them leniently finds the client and issues a token, one
+    that decodes them strictly without catching the failure answers 500. Each header holds
+    the secret: the redactor learns it, so no report or curl line shows it."""
+    halves = (
+        quote_plus(ctx.settings.client_id or ""),
+        quote_plus(ctx.settings.client_secret or ""),
+    )
+    user, password = (half.encode() for half in halves)
+    spoilt = {
+        # bytes before the id that are not UTF-8 (2.3.1's form-urlencoding leaves only ASCII)
+        "not-utf8": base64.b64encode(b"\xff\xfe" + user + b":" + password).decode(),
+        # a %-escape in the id that 2.3.1's form-urldecoding turns into bytes that are not
+        # UTF-8, so the id cannot be decoded at all
+        "escape-not-utf8": base64.b64encode(b"%FF" + user + b":" + password).decode(),
+    }
+    if ctx.settings.platform:
+        # A character outside the base64 alphabet, inside the valid credentials: RFC 4648
+        # 3.3 has decoders reject it (D10: malformed). Not under RFC 6749: RFC 7617 does
+        # not restate 4648's rule, and servers in use (Authlib, oauthlib's
+        # django-oauth-toolkit, which decode with Python's lenient b64decode) skip the
+        # character and issue a token; without evidence that RFC 6749 forbids that, its
+        # verdict on real servers stays as it is.
+        valid = base64.b64encode(user + b":" + password).decode()
+        middle = len(valid) // 2
+        spoilt["outside-alphabet"] = valid[:middle] + "*" + valid[middle:]
+    for payload in spoilt.values():
+        ctx.redactor.learn(payload)
+    return {label: f"Basic {payload}" for label, payload in spoilt.items()}
 
 
 @scenario("auth_wrong_secret", contracts=BOTH)

@@ -106,3 +106,11 @@ def institution_missing(ctx: RunContext) -> list[Exchange]:
 @scenario("institution_invalid")
 def institution_invalid(ctx: RunContext) -> list[Exchange]:
     return _institution(ctx, "institution_invalid", "not-an-institution", "INST-INVALID")
+
+
+@scenario("institution_foreign", needs="other_institution")
+def institution_foreign(ctx: RunContext) -> list[Exchange]:
+    """Both grants, valid but for naming an institution the client does not belong to:
+    the client authenticated, so the refusal is D26's 403 (1.3.1: or 400), never a 401."""
+    foreign = ctx.settings.other_institution_id
+    return _institution(ctx, "institution_foreign", foreign, "INST-FOREIGN-403")

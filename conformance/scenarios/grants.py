@@ -14,11 +14,14 @@ from conformance.scenarios.base import (
     USER_UNDER_RFC6749,
     cc_form,
     code_form,
+    granted_scope,
     login,
     password_form,
     refresh,
+    refresh_scope_for,
     refresh_token_of,
     scenario,
+    with_platform_scopes,
 )
 from conformance.vocabulary import CC, CODE, EXTRA_SCOPE, PW, RT
 
@@ -28,12 +31,14 @@ if TYPE_CHECKING:
 
 @scenario("cc_success", contracts=BOTH, preflight="client")
 def cc_success(ctx: RunContext) -> list[Exchange]:
-    return [ctx.send("cc_success", f"token-{i}", form=cc_form(ctx), grant=CC) for i in range(2)]
+    form = with_platform_scopes(ctx, cc_form(ctx))
+    return [ctx.send("cc_success", f"token-{i}", form=form, grant=CC) for i in range(2)]
 
 
 @scenario("password_success", needs="user", contracts=BOTH, preflight="user")
 def password_success(ctx: RunContext) -> list[Exchange]:
-    return [ctx.send("password_success", "token", form=password_form(ctx), grant=PW)]
+    form = with_platform_scopes(ctx, password_form(ctx))
+    return [ctx.send("password_success", "token", form=form, grant=PW)]
 
 
 @scenario("code_flow", needs="auth_code", contracts=BOTH)
@@ -93,11 +98,12 @@ def refresh_rotation(ctx: RunContext) -> list[Exchange]:
     setup, old = login(ctx, "refresh_rotation")
     if old is None:
         return [setup]
-    refreshed = refresh(ctx, "refresh_rotation", "refresh", old)
+    scope = refresh_scope_for(ctx, setup)
+    refreshed = refresh(ctx, "refresh_rotation", "refresh", old, scope=scope)
     new = refresh_token_of(refreshed)
     if new is None or new == old:
         return [setup, refreshed]  # nothing was rotated out, so there is nothing to reuse
-    return [setup, refreshed, refresh(ctx, "refresh_rotation", "reuse", old)]
+    return [setup, refreshed, refresh(ctx, "refresh_rotation", "reuse", old, scope=scope)]
 
 
 @scenario("refresh_scope", needs="user", contracts=(RFC6749,))
@@ -106,8 +112,7 @@ def refresh_scope(ctx: RunContext) -> list[Exchange]:
     setup, token = login(ctx, "refresh_scope")
     if token is None:
         return [setup]
-    granted = (setup.body_object() or {}).get("scope")
-    base = granted if isinstance(granted, str) and granted else ctx.settings.scope or ""
+    base = granted_scope(setup) or ctx.settings.scope or ""
     wider = f"{base} {EXTRA_SCOPE}".strip()
     return [setup, refresh(ctx, "refresh_scope", "wider-scope", token, scope=wider)]
 
@@ -118,7 +123,9 @@ def refresh_foreign(ctx: RunContext) -> list[Exchange]:
     if token is None:
         return [setup]
     second = ctx.settings.client("second")
-    return [setup, refresh(ctx, "refresh_foreign", "other-client", token, auth=second)]
+    scope = refresh_scope_for(ctx, setup)
+    other = refresh(ctx, "refresh_foreign", "other-client", token, scope=scope, auth=second)
+    return [setup, other]
 
 
 @scenario("refresh_no_institution", needs="user")
@@ -134,17 +141,40 @@ def refresh_no_institution(ctx: RunContext) -> list[Exchange]:
 
 @scenario("revoke_flow", needs="revocation")
 def revoke_flow(ctx: RunContext) -> list[Exchange]:
-    setup, token = login(ctx, "revoke_flow")
-    if token is None:
-        return [setup]
-    revoke = ctx.send(
+    """A refresh token revoked, then used (D22); then an access token revoked."""
+    return [*_refresh_token_revoked(ctx), *_access_token_revoked(ctx)]
+
+
+def _revoke(ctx: RunContext, label: str, token: str) -> Exchange:
+    return ctx.send(
         "revoke_flow",
-        "revoke",
+        label,
         method="DELETE",
         operation="revoke",
         form={"token": token},
         institution=None,
     )
+
+
+def _refresh_token_revoked(ctx: RunContext) -> list[Exchange]:
+    setup, token = login(ctx, "revoke_flow")
+    if token is None:
+        return [setup]
+    revoke = _revoke(ctx, "revoke", token)
     if revoke.status is None or not 200 <= revoke.status < 300:
         return [setup, revoke]
     return [setup, revoke, refresh(ctx, "revoke_flow", "after-revoke", token)]
+
+
+def _access_token_revoked(ctx: RunContext) -> list[Exchange]:
+    """A client_credentials access token, revoked. RFC 7009 2.1 lets the token be an access
+    token, and a server that revokes none answers 400 unsupported_token_type (2.2.1), so
+    no requirement wants this one to succeed; it is still an answer of the revoke
+    operation, which may not be a 5xx (NO-5XX) or, on the platform, an error body of
+    another shape (ERR-BODY-SHAPE). Its own token, not the login's: revoking an access
+    token may end its grant (RFC 7009 2.1), which would change what D22 judges."""
+    setup = ctx.send("revoke_flow", "access-setup", form=cc_form(ctx), grant=CC)
+    token = (setup.body_object() or {}).get("access_token") if setup.issued_token() else None
+    if not isinstance(token, str):
+        return [setup]
+    return [setup, _revoke(ctx, "revoke-access", token)]

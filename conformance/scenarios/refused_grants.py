@@ -15,6 +15,7 @@ from conformance.scenarios.base import (
     password_form,
     random_value,
     scenario,
+    with_scope,
 )
 from conformance.vocabulary import CODE, PW, RT
 
@@ -25,9 +26,10 @@ if TYPE_CHECKING:
 @scenario("password_missing_fields", contracts=BOTH)
 def password_missing_fields(ctx: RunContext) -> list[Exchange]:
     expects = expecting(ctx, "PASSWORD-FIELDS-REQUIRED")
-    # Under RFC 6749 only the missing username is sent, with a password no user has, so
-    # no real user's failed-login counter moves. The platform's contract (spec section 2,
-    # CMN_90013 / CMN_90014) is judged on both fields, next to the configured ones.
+    # Under RFC 6749 each field is left out beside a value no user has (a password, a user
+    # name), so no real user's failed-login counter moves. The platform's contract (spec
+    # section 2, CMN_90013 / CMN_90014) is judged on both fields, next to the configured
+    # ones.
     platform = ctx.settings.platform
     password = (ctx.settings.password or "") if platform else random_value("Passw0rd")
     no_username = {"grant_type": PW, "password": password}
@@ -36,18 +38,17 @@ def password_missing_fields(ctx: RunContext) -> list[Exchange]:
             "password_missing_fields", "no-username", form=no_username, grant=PW, expects=expects
         )
     ]
-    # A login without a password may count as a failed one: only within the lock-out cap.
-    if platform and ctx.try_wrong_password_attempt():
-        no_password = {"grant_type": PW, "username": ctx.settings.username or ""}
-        sent.append(
-            ctx.send(
-                "password_missing_fields",
-                "no-password",
-                form=no_password,
-                grant=PW,
-                expects=expects,
-            )
+    # A login without a password may count as a failed one: the platform's configured user
+    # is sent only within the lock-out cap; under RFC 6749 a user no target has.
+    if platform and not ctx.try_wrong_password_attempt():
+        return sent
+    username = (ctx.settings.username or "") if platform else random_value("unknown-user")
+    no_password = {"grant_type": PW, "username": username}
+    sent.append(
+        ctx.send(
+            "password_missing_fields", "no-password", form=no_password, grant=PW, expects=expects
         )
+    )
     return sent
 
 
@@ -133,6 +134,8 @@ def refresh_missing(ctx: RunContext) -> list[Exchange]:
 
 @scenario("refresh_unknown", contracts=BOTH)
 def refresh_unknown(ctx: RunContext) -> list[Exchange]:
-    form = {"grant_type": RT, "refresh_token": random_value("never-issued")}
+    # Under RFC 6749 with the configured scope, as a client refreshing its tokens sends
+    # it: the token alone must decide the answer.
+    form = with_scope(ctx, {"grant_type": RT, "refresh_token": random_value("never-issued")})
     expects = expecting(ctx, "REFRESH-INVALID-STATUS")
     return [ctx.send("refresh_unknown", "never-issued", form=form, grant=RT, expects=expects)]

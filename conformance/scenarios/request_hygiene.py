@@ -1,6 +1,7 @@
-"""The request itself: grant_type missing or unknown, a body that is not a form, a method
-other than POST, a repeated or unrecognized parameter, a scope no server grants, header
-names spelled in another case.
+"""The request itself: grant_type missing or unknown, a body that is not a form, a form
+without a Content-Type or sent chunked, a method other than POST, a repeated or
+unrecognized parameter, a scope no server grants, header names spelled in another case, a
+header value outside ASCII.
 
 Where the two contracts judge the same rule with different requests, the scenario reads
 the run's family and sends its contract's; the labels say which request is which.
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from conformance.run_context import RunContext
 
 PLATFORM_UNKNOWN_SCOPE = "conformance:not-a-scope"
+# A header no server gives a meaning to: its value is all that is tried.
+OBS_TEXT_HEADER = "X-Conformance-Probe"
 
 
 @scenario("grant_missing", contracts=BOTH)
@@ -80,6 +83,52 @@ def body_not_form(ctx: RunContext) -> list[Exchange]:
     return [
         ctx.send("body_not_form", label, body=body, content_type=media, expects=expects)
         for label, (body, media) in cases.items()
+    ]
+
+
+@scenario("body_framing", contracts=BOTH)
+def body_framing(ctx: RunContext) -> list[Exchange]:
+    """The client_credentials request of `cc_success`, its form sent without a Content-Type,
+    and sent as Transfer-Encoding: chunked with no Content-Length. A server may sniff the
+    form or refuse it, and may read the chunked body (RFC 9112 7.1: every HTTP/1.1
+    recipient can), refuse it with 411 (RFC 9110 15.5.12), or, as WSGI servers do, see an
+    empty body and refuse that; none of them is a 5xx, the one thing judged (NO-5XX).
+
+    Their operation is "other", as for a method the contract does not define: the token
+    operation is a form with its Content-Type and its length, and what a server, or the
+    HTTP layer in front of it, answers to another framing (a 411 page, say) is not an
+    error answer of that operation (D1, D17, RFC 6749 5.2)."""
+    framings: dict[str, dict[str, object]] = {
+        "no-content-type": {"content_type": None},
+        "chunked": {"chunked": True},
+    }
+    return side_by_side(
+        ctx,
+        [
+            partial(
+                ctx.send,
+                "body_framing",
+                label,
+                form=cc_form(ctx),
+                grant=CC,
+                operation="other",
+                **framing,
+            )
+            for label, framing in framings.items()
+        ],
+    )
+
+
+@scenario("header_obs_text", contracts=BOTH)
+def header_obs_text(ctx: RunContext) -> list[Exchange]:
+    """The client_credentials request of `cc_success` with one more header, whose value
+    holds a byte outside ASCII that HTTP/1.1 still carries (obs-text, RFC 9110 5.5): a
+    server may ignore the header or refuse the request (the platform's CMN_90017). Only
+    the rules of every error answer judge it (its body, its status for its code, no 5xx),
+    so a token is no failure."""
+    header = (OBS_TEXT_HEADER, b"conformance-caf\xe9")
+    return [
+        ctx.send("header_obs_text", "obs-text", form=cc_form(ctx), grant=CC, extra_headers=[header])
     ]
 
 

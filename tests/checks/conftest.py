@@ -39,6 +39,7 @@ from conformance.exchange import Exchange
 from conformance.redact import Redactor
 from conformance.sender import Sender
 from conformance.settings import Settings
+from conformance.tls_posture import Transport
 
 TARGET = "https://target.test"
 TOKEN_PATH = "/oauth2/v1/token"
@@ -227,7 +228,8 @@ RunCheck = Callable[..., None]
 
 @pytest.fixture
 def run_check() -> RunCheck:
-    """`run_check(requirement_id, exchanges, edition="1.3.1", secrets=(), strict_typing=False)`:
+    """`run_check(requirement_id, exchanges, edition="1.3.1", secrets=(), strict_typing=False,
+    transport=None)`:
     the registered check, judged with a context built from the real contract."""
 
     def run(
@@ -236,8 +238,11 @@ def run_check() -> RunCheck:
         edition: str = "1.3.1",
         secrets: Sequence[str] = (),
         strict_typing: bool = False,
+        transport: Transport | None = None,
     ) -> None:
-        ctx = CheckContext(requirement_id, edition, load_contract(), tuple(secrets), strict_typing)
+        ctx = CheckContext(
+            requirement_id, edition, load_contract(), tuple(secrets), strict_typing, transport
+        )
         CHECKS[requirement_id].function(list(exchanges), ctx)
 
     return run

@@ -126,6 +126,18 @@ def test_err_body_shape__json_served_as_text_plain_fails(record: Record, fails: 
 
 
 @pytest.mark.requirement("ERR-BODY-SHAPE")
+@pytest.mark.verdict("passes")
+def test_err_body_shape__an_answer_to_another_framing_of_the_body_is_not_judged_passes(
+    record: Record, run_check: Judge
+) -> None:
+    # body_framing's requests are not the token operation's form: only NO-5XX judges them
+    framed = {"scenario": "body_framing", "operation": "other"}
+    chunked = record(411, content=b"<html>Length Required</html>", chunked=True, **framed)
+    bare = record(415, content=b"", content_type=None, label="no-content-type", **framed)
+    run_check("ERR-BODY-SHAPE", [record(400, error="CMN_90011"), chunked, bare])
+
+
+@pytest.mark.requirement("ERR-BODY-SHAPE")
 @pytest.mark.verdict("skips")
 def test_err_body_shape__no_error_response_skips(record: Record, skips: Skips) -> None:
     other = record(

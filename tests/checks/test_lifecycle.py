@@ -39,15 +39,22 @@ def _refresh(
     return record(status, scenario=scenario, label=label, grant=RT, form=form, **kwargs)
 
 
-def _revoke(record: Record, status: int = 204, **kwargs: Any) -> Exchange:
+def _revoke(
+    record: Record,
+    status: int = 204,
+    *,
+    label: str = "revoke",
+    form: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> Exchange:
     return record(
         status,
         scenario="revoke_flow",
-        label="revoke",
+        label=label,
         grant=None,
         method="DELETE",
         operation="revoke",
-        form={"token": "refresh-old"},
+        form=form or {"token": "refresh-old"},
         institution=None,
         **kwargs,
     )
@@ -170,10 +177,33 @@ def test_refresh_reuse__nothing_rotated_out_skips(record: Record, skips: Skips) 
 @pytest.mark.requirement("REVOKE-SUCCESS")
 @pytest.mark.verdict("passes")
 @pytest.mark.parametrize("status", [204, 200], ids=["204", "200"])
-def test_revoke_success__2xx_passes(record: Record, run_check: Judge, status: int) -> None:
+def test_revoke_success__204_or_200_passes(record: Record, run_check: Judge, status: int) -> None:
     setup = record(200, scenario="revoke_flow", label="password-setup", grant=PW)
     after = _refresh(record, 400, scenario="revoke_flow", label="after-revoke")
     run_check("REVOKE-SUCCESS", [setup, _revoke(record, status), after])
+
+
+@pytest.mark.requirement("REVOKE-SUCCESS")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize("status", [400, 500], ids=str)
+def test_revoke_success__the_access_token_revocation_is_not_judged(
+    record: Record, run_check: Judge, status: int
+) -> None:
+    # RFC 7009 2.2.1: a server may revoke no access token (unsupported_token_type)
+    setup = record(200, scenario="revoke_flow", label="password-setup", grant=PW)
+    access = _revoke(record, status, label="revoke-access", form={"token": "access-1"})
+    run_check("REVOKE-SUCCESS", [setup, _revoke(record), access])
+
+
+@pytest.mark.requirement("REVOKE-SUCCESS")
+@pytest.mark.verdict("fails")
+@pytest.mark.parametrize("status", [202, 205, 201, 206], ids=str)
+def test_revoke_success__another_2xx_fails(record: Record, fails: Fails, status: int) -> None:
+    # 202: accepted, maybe not done; 205: reset content. Neither says the token is revoked.
+    setup = record(200, scenario="revoke_flow", label="password-setup", grant=PW)
+    failure = fails("REVOKE-SUCCESS", [setup, _revoke(record, status, json={})])
+    assert f"HTTP {status}" in failure.received
+    assert "HTTP 204" in failure.expected and "not a success" in failure.title
 
 
 @pytest.mark.requirement("REVOKE-SUCCESS")

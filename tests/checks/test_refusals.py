@@ -44,6 +44,7 @@ class Refusal:
     wrong: int = 500  # a status the check must not accept
     edition: str = "1.3.1"
     expects: str | None = None
+    never: tuple[int, ...] = ()  # 4xx statuses the check refuses although it takes any other
 
     def record(self, record: Record, status: int, **kwargs: Any) -> Exchange:
         options = {
@@ -66,6 +67,7 @@ UNKNOWN_CLIENT = Client("unknown-client-9a0b", "secret-77c2")
 SECOND_CLIENT = Client("second-client", "reference-secret-2")
 RESTRICTED_CLIENT = Client("restricted-client", "reference-secret-3")
 PASSWORD_FORM = {"grant_type": PW, "username": "reference-user", "password": "Reference-Passw0rd!"}
+OTHER_INSTITUTION = "00023"
 
 # The MUST refusals with a fixed status (refusals.REFUSALS rows with `statuses`).
 FIXED: dict[str, Refusal] = {
@@ -137,6 +139,17 @@ ANY: dict[str, Refusal] = {
         {"institution": "not-an-institution"},
         ((400, "CMN_90005"),),
         fixed=False,
+    ),
+    # D26: any refusal but the 401 of a failed client authentication
+    "INST-FOREIGN": Refusal(
+        "institution_foreign",
+        CC,
+        CC,
+        {"institution": OTHER_INSTITUTION},
+        ((403, "CMN_90006"), (400, "CMN_90006")),
+        fixed=False,
+        wrong=401,
+        never=(401,),
     ),
     "BODY-NOT-FORM": Refusal(
         "body_not_form",
@@ -294,6 +307,25 @@ DOCUMENTED: dict[str, Refusal] = {
         edition="1.11.0",
         expects="CLIENT-GRANT-FORBIDDEN-403",
     ),
+    "INST-FOREIGN-403@1.3.1": Refusal(
+        "institution_foreign",
+        PW,
+        PW,
+        {"institution": OTHER_INSTITUTION, "form": PASSWORD_FORM},
+        ((403, "CMN_90006"), (400, "CMN_90006")),
+        wrong=401,
+        expects="INST-FOREIGN-403",
+    ),
+    "INST-FOREIGN-403@1.11.0": Refusal(
+        "institution_foreign",
+        CC,
+        CC,
+        {"institution": OTHER_INSTITUTION},
+        ((403, "CMN_90006"),),
+        wrong=400,
+        edition="1.11.0",
+        expects="INST-FOREIGN-403",
+    ),
     "REFRESH-INVALID-STATUS@1.3.1": Refusal(
         "refresh_unknown",
         "never-issued",
@@ -345,6 +377,7 @@ def test_refusal__documented_status_without_token_passes(
         pytest.param(rid, refusal, status, id=f"{rid}-{status}")
         for rid, refusal in ANY.items()
         for status in ANY_4XX_STATUSES
+        if status not in refusal.never
     ],
 )
 def test_refusal__any_4xx_passes_where_the_contract_fixes_no_status(
@@ -377,6 +410,9 @@ def test_refusal__wrong_status_fails(
     if refusal.fixed:
         for status, _ in refusal.documented:
             assert f"HTTP {status}" in failure.expected
+    elif refusal.never:
+        never = " or ".join(f"HTTP {status}" for status in refusal.never)
+        assert failure.expected == f"a 4xx other than {never}"
     else:
         assert failure.expected == "a 4xx"
 

@@ -120,12 +120,39 @@ class Connection:
             for name, _, value in (line.partition(":") for line in lines)
         )
         request = Request(method, path, headers, b"")
+        if (request.header("Transfer-Encoding") or "").lower() == "chunked":
+            chunked = self._chunked_body()
+            return None if chunked is None else Request(method, path, headers, chunked)
         length = int(request.header("Content-Length") or 0)
         while len(self._buffer) < length:
             if not self._recv():
                 return None
         body, self._buffer = self._buffer[:length], self._buffer[length:]
         return Request(method, path, headers, body)
+
+    def _chunked_body(self) -> bytes | None:
+        """A chunked body (RFC 9112 7.1: size lines in hex, each chunk and its CRLF, a last
+        chunk of 0, the trailer section up to an empty line); None when the client left."""
+        body = b""
+        while (line := self._line()) is not None:
+            size = int(line.split(b";")[0], 16)  # not hex: ValueError, the connection ends
+            if size == 0:
+                while (trailer := self._line()) is not None:
+                    if not trailer:
+                        return body
+                return None
+            while len(self._buffer) < size + 2:
+                if not self._recv():
+                    return None
+            body, self._buffer = body + self._buffer[:size], self._buffer[size + 2 :]
+        return None
+
+    def _line(self) -> bytes | None:
+        while b"\r\n" not in self._buffer:
+            if len(self._buffer) > MAX_REQUEST_HEAD or not self._recv():
+                return None
+        line, self._buffer = self._buffer.split(b"\r\n", 1)
+        return line
 
     def _recv(self) -> bool:
         try:

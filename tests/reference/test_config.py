@@ -60,7 +60,8 @@ def test_exports__are_sorted_and_complete() -> None:
 
 def test_default_accounts__hold_the_documented_credentials() -> None:
     accounts = default_accounts()
-    assert [i.id for i in accounts.institutions] == ["00016"]
+    # 00023: an institution no client belongs to (D26)
+    assert [i.id for i in accounts.institutions] == ["00016", "00023"]
     expected = {
         CLIENT: ALL_GRANTS,
         SECOND: ALL_GRANTS,

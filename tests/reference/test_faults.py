@@ -34,6 +34,7 @@ from .helpers import (
 )
 
 Probe = Callable[[Api], object]
+OTHER_INSTITUTION = "00023"  # in the default accounts; no client belongs to it
 # The platform's faults; the rfc6749-only ones are probed in test_rfc6749_edition.py.
 PLATFORM_FAULTS = sorted(name for name, fault in FAULTS.items() if fault.requirement is not None)
 
@@ -112,7 +113,23 @@ def _id_token_lifetime(api: Api) -> int:
     return int(claims["exp"]) - int(claims["iat"])
 
 
+def _refresh_after_code_reuse(api: Api) -> int:
+    """Status of a refresh with the token a code's first exchange gave, after its reuse."""
+    code = api.code(scope="openid offline_access")
+    first = api.exchange(code).json()
+    api.exchange(code)
+    return api.refresh(first["refresh_token"]).status_code
+
+
+def _refresh_without_client(api: Api) -> int:
+    token = api.password_tokens()["refresh_token"]
+    return _status(api.token("refresh_token", client=None, institution=None, refresh_token=token))
+
+
 PROBES: dict[str, Probe] = {
+    "tokens-low-entropy": lambda api: _cc(api).json()["access_token"].startswith("reference-"),
+    "code-reuse-keeps-tokens": _refresh_after_code_reuse,
+    "refresh-without-client-auth": _refresh_without_client,
     "scopes-error-403": lambda api: _status(
         api.token("client_credentials", scopes="conformance:not-a-scope")
     ),
@@ -129,6 +146,8 @@ PROBES: dict[str, Probe] = {
     "txid-shared-variable": _concurrent_ids_echoed,
     "institution-optional": lambda api: _status(_cc(api, institution=None)),
     "institution-unchecked": lambda api: _status(_cc(api, institution="abc")),
+    "institution-membership-ignored": lambda api: _status(_cc(api, institution=OTHER_INSTITUTION)),
+    "institution-foreign-401": lambda api: _status(_cc(api, institution=OTHER_INSTITUTION)),
     "auth-missing-400": lambda api: _status(_cc(api, client=None)),
     "auth-malformed-400": lambda api: _status(
         api.send(TOKEN, headers=api.headers(None, extra=[("Authorization", "Bearer x")]), form={})
@@ -208,6 +227,7 @@ PROBES: dict[str, Probe] = {
     ),
     "revoke-noop": _revoked_refresh,
     "revoke-rejects": lambda api: _status(api.revoke(api.password_tokens()["refresh_token"])),
+    "revoke-access-token-500": lambda api: _status(api.revoke(_cc(api).json()["access_token"])),
     "code-reusable": _code_reuse,
     "code-race": _code_burst,
     "refresh-race": _refresh_burst,

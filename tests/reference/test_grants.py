@@ -122,6 +122,18 @@ def test_institution__missing_is_400_cmn_90005(api: Api, grant: str) -> None:
     assert_cmn_error(response, 400, "CMN_90005")
 
 
+@pytest.mark.parametrize("grant", ["client_credentials", "password"])
+def test_institution__one_the_client_does_not_belong_to_is_403_cmn_90006(
+    api: Api, grant: str
+) -> None:
+    # D26: the client authenticated; 00023 exists in the default accounts, without clients
+    if grant == "password":
+        response = api.password_grant(institution="00023")
+    else:
+        response = api.token(grant, institution="00023")
+    assert_cmn_error(response, 403, "CMN_90006")
+
+
 @pytest.mark.parametrize("value", ["abc", "16a", "99999", "-0016", "00 16"])
 def test_institution__invalid_or_unknown_is_400_cmn_90005(api: Api, value: str) -> None:
     assert_cmn_error(api.token("client_credentials", institution=value), 400, "CMN_90005")
