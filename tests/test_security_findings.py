@@ -84,7 +84,7 @@ def test_fault__its_finding_fails_when_security_fails_on_its_level(
     )
     found = _security(outcomes)
     assert found.pop(STANDING) == "waived"
-    failed = {k for k, v in found.items() if v == "failed"}
+    failed = {k for k, v in found.items() if v == "failed"}  # the security findings only
     assert failed == {finding}  # a SHOULD finding beside it warns under fail-on=MUST
     if fault == "tokens-low-entropy":
         assert found["SEC-TOKEN-ENTROPY-160"] == "warned"

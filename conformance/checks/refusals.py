@@ -159,7 +159,12 @@ REFUSALS: dict[str, Refusal] = {
     "INST-INVALID": Refusal(("institution_invalid",)),
     # D26: the client authenticated, so a 401 would say it had not
     "INST-FOREIGN": Refusal(("institution_foreign",), never=(401,)),
-    "AUTH-MISSING": Refusal(("auth_missing",), (401,)),
+    # D10 holds for every grant: a refresh token sent with no client authentication too
+    "AUTH-MISSING": Refusal(
+        ("auth_missing", "refresh_no_client_auth"),
+        (401,),
+        labels={"refresh_no_client_auth": ("no-client-auth",)},
+    ),
     "AUTH-MALFORMED": Refusal(("auth_malformed",), (401,)),
     "AUTH-WRONG-SECRET": Refusal(("auth_wrong_secret",), (401,)),
     "AUTH-UNKNOWN-CLIENT": Refusal(("auth_unknown_client",), (401,)),
@@ -217,7 +222,12 @@ REFUSALS: dict[str, Refusal] = {
     "INST-FOREIGN-403": Refusal(("institution_foreign",), documented=True),
     "REFRESH-INVALID-STATUS": Refusal(("refresh_unknown",), documented=True),
     # RFC 6749's, each with the status and 5.2 error its contract documents
-    "RFC-INVALID-CLIENT": Refusal(CLIENT_AUTH_FAILURES, documented=True),
+    # RFC 6749 6: a confidential client authenticates on refresh too
+    "RFC-INVALID-CLIENT": Refusal(
+        (*CLIENT_AUTH_FAILURES, "refresh_no_client_auth"),
+        documented=True,
+        labels={"refresh_no_client_auth": ("no-client-auth",)},
+    ),
     "RFC-ONE-AUTH-METHOD": Refusal(("two_auth",), documented=True),
     "RFC-GRANT-TYPE-MISSING": Refusal(("grant_missing",), documented=True),
     "RFC-UNSUPPORTED-GRANT": Refusal(

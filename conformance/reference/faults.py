@@ -394,7 +394,7 @@ _FAULT_LIST: tuple[Fault, ...] = (
     ),
     Fault(
         "refresh-without-client-auth",
-        "SEC-REFRESH-CLIENT-AUTH",
+        "AUTH-MISSING",  # D10, for the refresh grant; SEC-REFRESH-CLIENT-AUTH's finding too
         "A refresh request without an Authorization header is served for the client its "
         "refresh token was issued to.",
     ),

@@ -1,7 +1,8 @@
 """What the security findings read beyond the contract's own scenarios: an authorization
 code exchanged twice, then the refresh token its first exchange returned (RFC 6749
 4.1.2: the tokens a reused code issued should be revoked), and a valid refresh token
-sent without client authentication (RFC 6749 6)."""
+sent without client authentication (RFC 6749 6), which the contracts' own rules on a
+missing client authentication judge too (AUTH-MISSING, RFC-INVALID-CLIENT)."""
 
 from __future__ import annotations
 
