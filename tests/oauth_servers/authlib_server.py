@@ -33,7 +33,7 @@ from authlib.oauth2.rfc6749 import (
 )
 from flask import Flask
 
-from tests.oauth_servers.harness import Expected
+from tests.oauth_servers.harness import Expected, security_on_loopback
 
 # Authlib refuses plain http (InsecureTransportError). 1.9 already lets loopback through;
 # the variable keeps the app usable whatever host name the test client puts in Host.
@@ -452,31 +452,7 @@ EXPECTED: dict[str, Expected] = {
         "The restricted client's password request gets 400 unauthorized_client, no token."
     ),
     # --- security findings (specs/security.toml), judged beside the contract -------------
-    # Transport: the server runs on plain-HTTP loopback, so no TLS finding is judged.
-    **{
-        rid: Expected("skipped", "A loopback target over plain HTTP: transport is not judged.")
-        for rid in (
-            "SEC-TLS-REQUIRED",
-            "SEC-TLS-OLD-VERSIONS-REFUSED",
-            "SEC-TLS-MODERN-OFFERED",
-            "SEC-TLS-1.3-OFFERED",
-            "SEC-TLS-NO-WEAK-CIPHERS",
-            "SEC-TLS-CERT-VALID",
-            "SEC-TLS-CERT-EXPIRY",
-        )
-    },
-    "SEC-PASSWORD-GRANT": Expected(
-        "warned",
-        "The password grant is enabled for the test client and issues tokens (RFC 9700 "
-        "2.4 says it MUST NOT be used); findings warn under the default --security warn.",
-    ),
-    "SEC-REFRESH-CLIENT-AUTH": _ok(
-        "A refresh without an Authorization header is refused: the client is confidential and "
-        "must authenticate (RFC 6749 6)."
-    ),
-    "SEC-REFRESH-BOUND": _ok(
-        "The second client presenting the first one's refresh token gets invalid_grant."
-    ),
+    **security_on_loopback(),
     "SEC-TOKEN-ENTROPY": _ok(
         "Authlib's generate_token draws 42 (tokens) and 48 (codes) characters from 62 letters "
         "and digits, about 250 bits; the samples show every position varying."

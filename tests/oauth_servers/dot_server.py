@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.oauth_servers.harness import Expected
+from tests.oauth_servers.harness import Expected, security_on_loopback
 
 TOKEN_PATH = "/o/token/"
 REDIRECT_URI = "https://client.example/cb"
@@ -352,31 +352,7 @@ EXPECTED: dict[str, Expected] = {
         "for the password grant (5.2)."
     ),
     # --- security findings (specs/security.toml), judged beside the contract -------------
-    # Transport: the server runs on plain-HTTP loopback, so no TLS finding is judged.
-    **{
-        rid: Expected("skipped", "A loopback target over plain HTTP: transport is not judged.")
-        for rid in (
-            "SEC-TLS-REQUIRED",
-            "SEC-TLS-OLD-VERSIONS-REFUSED",
-            "SEC-TLS-MODERN-OFFERED",
-            "SEC-TLS-1.3-OFFERED",
-            "SEC-TLS-NO-WEAK-CIPHERS",
-            "SEC-TLS-CERT-VALID",
-            "SEC-TLS-CERT-EXPIRY",
-        )
-    },
-    "SEC-PASSWORD-GRANT": Expected(
-        "warned",
-        "The password grant is enabled for the test client and issues tokens (RFC 9700 "
-        "2.4 says it MUST NOT be used); findings warn under the default --security warn.",
-    ),
-    "SEC-REFRESH-CLIENT-AUTH": _passed(
-        "A refresh without an Authorization header is refused: the client is confidential and "
-        "must authenticate (RFC 6749 6)."
-    ),
-    "SEC-REFRESH-BOUND": _passed(
-        "The second client presenting the first one's refresh token gets invalid_grant."
-    ),
+    **security_on_loopback(),
     "SEC-TOKEN-ENTROPY": _passed(
         "oauthlib's generate_token draws 30 characters from 62 letters and digits, about 178 "
         "bits, for tokens and codes alike; the samples show every position varying."

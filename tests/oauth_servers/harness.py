@@ -34,6 +34,40 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def security_on_loopback() -> dict[str, Expected]:
+    """The security findings both servers get here alike: transport not judged (plain HTTP
+    on loopback), the password grant in use (the test setup enables it: a warning under
+    --security warn), and a refresh token refused without client authentication and for
+    another client (both servers treat the test client as confidential)."""
+    skipped = Expected("skipped", "A loopback target over plain HTTP: transport is not judged.")
+    tls = (
+        "SEC-TLS-REQUIRED",
+        "SEC-TLS-OLD-VERSIONS-REFUSED",
+        "SEC-TLS-MODERN-OFFERED",
+        "SEC-TLS-1.3-OFFERED",
+        "SEC-TLS-NO-WEAK-CIPHERS",
+        "SEC-TLS-CERT-VALID",
+        "SEC-TLS-CERT-EXPIRY",
+    )
+    return {
+        **dict.fromkeys(tls, skipped),
+        "SEC-PASSWORD-GRANT": Expected(
+            "warned",
+            "The password grant is enabled for the test client and issues tokens (RFC 9700 "
+            "2.4 says it MUST NOT be used); findings warn under the default --security warn.",
+        ),
+        "SEC-REFRESH-CLIENT-AUTH": Expected(
+            "passed",
+            "A refresh without an Authorization header is refused: the client is confidential "
+            "and must authenticate (RFC 6749 6).",
+        ),
+        "SEC-REFRESH-BOUND": Expected(
+            "passed",
+            "The second client presenting the first one's refresh token gets invalid_grant.",
+        ),
+    }
+
+
 @contextmanager
 def serve_wsgi(app: Any) -> Iterator[str]:
     """Serve `app` on a free loopback port in a thread; yield its base URL."""
