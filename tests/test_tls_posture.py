@@ -32,6 +32,7 @@ from conformance.tls_posture import (
     Verdict,
     findings,
     probe,
+    transport_of,
 )
 
 V = ssl.TLSVersion
@@ -521,3 +522,31 @@ def test_certificate_lines_not_judged_without_a_certificate() -> None:
 def test_posture_is_frozen() -> None:
     with pytest.raises(AttributeError):
         _posture().weak = Attempt(Answer.ACCEPTED)  # type: ignore[misc]
+
+
+# The run's view: transport_of, which RunContext calls once for the security findings
+
+
+def test_transport_of__an_https_target_is_probed_and_its_findings_hold(
+    leaf: trustme.LeafCert, cafile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conformance.checks import CHECKS, CheckContext
+    from conformance.contract import load_contract
+
+    monkeypatch.setenv("SSL_CERT_FILE", cafile)  # the machine's store, as a user's would hold it
+    with tls_server(tls_server_context(leaf, V.TLSv1_2, V.TLSv1_3)) as port:
+        transport = transport_of(f"https://127.0.0.1:{port}/base", timeout=2.0)
+    assert (transport.scheme, transport.loopback, transport.error) == ("https", True, "")
+    assert transport.posture is not None and transport.posture.certificate.verified
+    for requirement_id in ("SEC-TLS-REQUIRED", "SEC-TLS-MODERN-OFFERED", "SEC-TLS-CERT-VALID"):
+        context = CheckContext(requirement_id, "1.3.1", load_contract(), transport=transport)
+        CHECKS[requirement_id].function([], context)  # holds: no Failure, no Skipped
+
+
+def test_transport_of__plain_http_is_not_probed_and_a_bad_host_is_an_error_not_a_crash() -> None:
+    plain = transport_of("http://127.0.0.1:9/")
+    assert (plain.scheme, plain.loopback, plain.posture) == ("http", True, None)
+    remote = transport_of("http://api.example/")
+    assert remote.loopback is False
+    unknown = transport_of("https://name.invalid/", timeout=1.0)
+    assert unknown.posture is None or unknown.posture.default.answer is Answer.NO_ANSWER
