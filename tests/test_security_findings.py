@@ -142,3 +142,15 @@ def test_setting__an_unknown_security_mode_names_the_setting(given: str) -> None
     with pytest.raises(ConfigError, match="security mode") as caught:
         load_settings({"security": given}, None, {})
     assert caught.value.setting == "security"
+
+
+def test_password_grant__a_client_that_may_not_use_it_passes(
+    judge_reference: JudgeReference,
+) -> None:
+    # The reference's restricted client is refused the password grant: the finding holds.
+    restricted = {
+        "client_id": "restricted-client",
+        "client_secret": "reference-secret-3",
+    }
+    outcomes = judge_reference("1.3.1", skip_properties=True, **restricted)
+    assert _security(outcomes)["SEC-PASSWORD-GRANT"] == "passed"

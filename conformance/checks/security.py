@@ -16,7 +16,7 @@ from conformance import tls_posture, token_entropy
 from conformance.checks._registry import ALL, CheckContext, check, labelled, outcome, require_any
 from conformance.errors import Skipped
 from conformance.exchange import Exchange
-from conformance.vocabulary import CODE
+from conformance.vocabulary import CODE, EXTRA_SCOPE
 
 RT_FIELD = "refresh_token"
 
@@ -127,17 +127,35 @@ def ensure_refresh_needs_client(exchanges: Sequence[Exchange], ctx: CheckContext
         )
 
 
-@check("SEC-REFRESH-BOUND", uses=("refresh_foreign",))
+@check("SEC-REFRESH-BOUND", uses=("refresh_foreign", "refresh_scope"))
 def ensure_refresh_bound(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
-    """A refresh token presented by another authenticated client gets no token."""
-    other = labelled(exchanges, "other-client", "the login issued no refresh token")[0]
-    if other.issued_token():
-        raise ctx.fail(
-            "A refresh token works for a client it was not issued to.",
-            "4xx and no token for another client (RFC 9700 4.14.2)",
-            outcome(other),
-            exchange=other,
+    """A refresh token serves no other client, and never more scope than it was granted."""
+    other = [e for e in exchanges if e.label == "other-client"]
+    wider = [e for e in exchanges if e.label == "wider-scope"]  # rfc6749: scope is reported
+    if not other and not wider:
+        raise Skipped(
+            "no refresh token was presented by another client (a role: the second client) "
+            "or asked for more scope than its login got"
         )
+    for exchange in other:
+        if exchange.issued_token():
+            raise ctx.fail(
+                "A refresh token works for a client it was not issued to.",
+                "4xx and no token for another client (RFC 9700 4.14.2)",
+                outcome(exchange),
+                exchange=exchange,
+            )
+    for exchange in wider:
+        granted = (exchange.body_object() or {}).get("scope")
+        # Only a scope the answer names is proof; an answer that names none is
+        # RFC-REFRESH-SCOPE-NOT-WIDER's to judge (3.3: it must say when it differs).
+        if exchange.issued_token() and isinstance(granted, str) and EXTRA_SCOPE in granted.split():
+            raise ctx.fail(
+                "A refresh token was widened to a scope its login was never granted.",
+                f"no {EXTRA_SCOPE} in the refreshed token's scope (RFC 9700 4.14.2, RFC 6749 6)",
+                f"scope {granted!r:.80}: {outcome(exchange)}",
+                exchange=exchange,
+            )
 
 
 @check("SEC-TLS-REQUIRED", uses=())

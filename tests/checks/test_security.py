@@ -324,3 +324,35 @@ def test_tls_posture__not_judgeable_or_no_tls_skips(skips: Skips, requirement_id
     skips(requirement_id, [], transport=_https(TLS_CASES[requirement_id][1]))
     skips(requirement_id, [], transport=_https(None, "ConnectionRefusedError: refused"))
     skips(requirement_id, [], transport=Transport("http", "127.0.0.1", True))
+
+
+# --- SEC-REFRESH-BOUND's scope (rfc6749 answers name their scope) -------------------------
+
+
+def _wider(record: Record, status: int, scope: str | None) -> list[Exchange]:
+    setup = record(200, scenario="refresh_scope", label="password-setup", grant=PW)
+    token = {"scope": scope} if scope is not None else {}
+    return [
+        setup,
+        record(status, scenario="refresh_scope", label="wider-scope", grant=RT, token=token),
+    ]
+
+
+@pytest.mark.requirement("SEC-REFRESH-BOUND")
+@pytest.mark.verdict("passes")
+@pytest.mark.parametrize(
+    ("status", "scope"), [(400, None), (200, "accounts:read"), (200, None)],
+    ids=["refused", "granted-the-original", "granted-without-saying"],
+)  # fmt: skip
+def test_refresh_bound__no_wider_scope_passes(
+    record: Record, run_check: Judge, status: int, scope: str | None
+) -> None:
+    run_check("SEC-REFRESH-BOUND", _wider(record, status, scope), edition="rfc6749")
+
+
+@pytest.mark.requirement("SEC-REFRESH-BOUND")
+@pytest.mark.verdict("fails")
+def test_refresh_bound__a_wider_scope_granted_fails(record: Record, fails: Fails) -> None:
+    exchanges = _wider(record, 200, "accounts:read conformance-extra-scope")
+    failure = fails("SEC-REFRESH-BOUND", exchanges, edition="rfc6749")
+    assert "conformance-extra-scope" in failure.received
