@@ -18,7 +18,7 @@ from conformance.errors import Skipped
 from conformance.exchange import Exchange
 from conformance.vocabulary import CODE, EXTRA_SCOPE
 
-RT_FIELD = "refresh_token"
+TOKEN_FIELDS = (("access token", "access_token"), ("refresh token", "refresh_token"))
 
 
 @check("SEC-PASSWORD-GRANT", uses=("password_success",))
@@ -39,9 +39,8 @@ def ensure_no_password_grant(exchanges: Sequence[Exchange], ctx: CheckContext) -
 
 def _samples(exchanges: Sequence[Exchange]) -> dict[str, list[str]]:
     """Every distinct access token, refresh token and authorization code the target
-    issued in the run. A
-    token seen twice (a refresh token kept, a code sent again on purpose) is one sample:
-    a repeat across grants is TOKEN-UNIQUE's to judge."""
+    issued in the run. A token seen twice (a refresh token kept, a code sent again on
+    purpose) is one sample: a repeat across grants is TOKEN-UNIQUE's to judge."""
     found: dict[str, dict[str, None]] = {
         "access token": {},
         "refresh token": {},
@@ -50,7 +49,7 @@ def _samples(exchanges: Sequence[Exchange]) -> dict[str, list[str]]:
     for exchange in exchanges:
         if exchange.issued_token():
             body = exchange.body_object() or {}
-            for kind, name in (("access token", "access_token"), ("refresh token", RT_FIELD)):
+            for kind, name in TOKEN_FIELDS:
                 if isinstance(body.get(name), str) and body[name]:
                     found[kind][body[name]] = None
         # Only a code that got a token is known to be the target's: the suite also sends
