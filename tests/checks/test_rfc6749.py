@@ -148,6 +148,14 @@ REQUESTS: dict[str, Request] = {
         "password_wrong", "wrong-password", PW, {**PASSWORD_FORM, "password": "Wrong-Pass-1"}
     ),
     "no-header": Request("auth_missing", "no-header", CC, CC_FORM, {"auth": None}),
+    # RFC 6749 6: a confidential client authenticates on refresh too
+    "refresh-no-client-auth": Request(
+        "refresh_no_client_auth",
+        "no-client-auth",
+        RT,
+        {"grant_type": RT, "refresh_token": ISSUED_REFRESH},
+        {"auth": None},
+    ),
     "wrong-secret": Request(
         "auth_wrong_secret", "wrong-secret", CC, CC_FORM, {"auth": WRONG_SECRET}
     ),
@@ -316,6 +324,7 @@ STRICT_RUN: dict[str, Answer] = {
     "no-password": refused(400, "invalid_request"),
     "wrong-password": refused(400, "invalid_grant"),
     "no-header": refused(401, "invalid_client"),
+    "refresh-no-client-auth": refused(401, "invalid_client"),
     "wrong-secret": refused(401, "invalid_client"),
     "unknown-client": refused(401, "invalid_client"),
     "not-basic": refused(401, "invalid_client"),
