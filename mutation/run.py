@@ -295,7 +295,15 @@ def _markdown(
         f"Judged: {meta.get('source')} (the checkout at {meta.get('commit')}"
         + (", with uncommitted changes)" if meta.get("dirty") else ")")
         + f"; {meta.get('tool')}; seed {meta.get('seed')}; kill runs {meta.get('run_seconds')} s"
-        + f" in all, this invocation {meta.get('duration_s')} s.",
+        + f" in all, this invocation {meta.get('duration_s')} s."
+        + (
+            f" {meta['resumed']} outcomes were judged by earlier invocations (--resume), "
+            "whose copies may hold other revisions: a mutant is keyed by the lines it "
+            "changes, so an outcome carries over while those lines stand; a run without "
+            "--resume judges every mutant at one revision."
+            if meta.get("resumed")
+            else ""
+        ),
         "",
         "| total | killed | survived | timed out | equivalent | score |",
         "|---|---|---|---|---|---|",
@@ -305,7 +313,7 @@ def _markdown(
         + " |",
         "",
         f"Of the equivalent, {counts['equivalent_allowed']} behave differently only where the "
-        "contract leaves the choice to the implementation (\"allowed by the contract\"); the "
+        'contract leaves the choice to the implementation ("allowed by the contract"); the '
         "others behave as the reference does for every request the suite sends.",
         "",
         "Score = killed / (total - equivalent). "
@@ -412,6 +420,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(workspace: Workspace, args: argparse.Namespace) -> int:
     started = time.monotonic()
+    # Read now: a commit made while the run goes on is not the one its copy holds.
+    revision = "HEAD" if args.source == "worktree" else args.source
+    commit = _git("rev-parse", revision)
+    dirty = args.source == "worktree" and bool(
+        _git("status", "--porcelain", "--", "conformance", "specs")
+    )
     say = _printer()
     workspace.prove()
     say(f"the copy at {workspace.root} is what runs ({workspace.imported_reference()})")
@@ -433,10 +447,12 @@ def _run(workspace: Workspace, args: argparse.Namespace) -> int:
     args.report_dir.mkdir(parents=True, exist_ok=True)
     done = _progress(progress_path, args.resume)
     records: list[Record] = []
+    resumed = 0  # outcomes an earlier invocation judged (--resume)
     with progress_path.open("a", encoding="utf-8") as progress:
         for index, mutant in enumerate(chosen, 1):
             if mutant.key in done and mutant.key not in equivalents:
                 record = _from_progress(mutant, done[mutant.key])
+                resumed += 1
             else:
                 tick = time.monotonic()
                 record = judge(
@@ -453,8 +469,8 @@ def _run(workspace: Workspace, args: argparse.Namespace) -> int:
     meta = {
         "tool": f"cosmic-ray {_version('cosmic-ray')}",
         "source": workspace.source,
-        "commit": _git("rev-parse", "HEAD"),
-        "dirty": bool(_git("status", "--porcelain", "--", "conformance", "specs")),
+        "commit": commit,
+        "dirty": dirty,
         "seed": args.seed,
         "timeout_s": args.timeout,
         "runs": [{"name": r.name, "flags": list(r.flags)} for r in RUNS],
@@ -464,6 +480,7 @@ def _run(workspace: Workspace, args: argparse.Namespace) -> int:
         # the kill runs' time over every mutant, however many invocations it took
         "run_seconds": round(sum(r.seconds for record in records for r in record.runs)),
         "stale_equivalents": stale,
+        "resumed": resumed,
     }
     json_path, md_path = write_reports(records, excluded, meta, args.report_dir)
     counts = summary(records)
