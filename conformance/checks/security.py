@@ -93,6 +93,12 @@ def ensure_token_entropy_160(exchanges: Sequence[Exchange], ctx: CheckContext) -
     _entropy(exchanges, ctx, ("failed", "warned"))
 
 
+def _no_token(exchange: Exchange, ctx: CheckContext, title: str, expected: str) -> None:
+    """Fail with `title` when `exchange` got a token: the finding's request must not."""
+    if exchange.issued_token():
+        raise ctx.fail(title, expected, outcome(exchange), exchange=exchange)
+
+
 @check("SEC-CODE-REUSE-REVOKES", uses=("code_reuse_revokes",))
 def ensure_code_reuse_revokes(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A code exchanged twice: the refresh token of its first exchange stops working."""
@@ -104,26 +110,24 @@ def ensure_code_reuse_revokes(exchanges: Sequence[Exchange], ctx: CheckContext) 
         "refresh-after-reuse",
         "the code's first exchange returned no refresh token to watch the revocation through",
     )[0]
-    if after.issued_token():
-        raise ctx.fail(
-            "A reused code left the tokens of its first exchange working.",
-            "the first exchange's refresh token refused once the code is reused (RFC 6749 4.1.2)",
-            outcome(after),
-            exchange=after,
-        )
+    _no_token(
+        after,
+        ctx,
+        "A reused code left the tokens of its first exchange working.",
+        "the first exchange's refresh token refused once the code is reused (RFC 6749 4.1.2)",
+    )
 
 
 @check("SEC-REFRESH-CLIENT-AUTH", uses=("refresh_no_client_auth",))
 def ensure_refresh_needs_client(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A valid refresh token without client authentication gets no token."""
     sent = labelled(exchanges, "no-client-auth", "the login issued no refresh token")[0]
-    if sent.issued_token():
-        raise ctx.fail(
-            "A refresh token works without client authentication: whoever holds it is served.",
-            "4xx and no token without client authentication (RFC 6749 6)",
-            outcome(sent),
-            exchange=sent,
-        )
+    _no_token(
+        sent,
+        ctx,
+        "A refresh token works without client authentication: whoever holds it is served.",
+        "4xx and no token without client authentication (RFC 6749 6)",
+    )
 
 
 @check("SEC-REFRESH-BOUND", uses=("refresh_foreign", "refresh_scope"))
@@ -137,13 +141,12 @@ def ensure_refresh_bound(exchanges: Sequence[Exchange], ctx: CheckContext) -> No
             "or asked for more scope than its login got"
         )
     for exchange in other:
-        if exchange.issued_token():
-            raise ctx.fail(
-                "A refresh token works for a client it was not issued to.",
-                "4xx and no token for another client (RFC 9700 4.14.2)",
-                outcome(exchange),
-                exchange=exchange,
-            )
+        _no_token(
+            exchange,
+            ctx,
+            "A refresh token works for a client it was not issued to.",
+            "4xx and no token for another client (RFC 9700 4.14.2)",
+        )
     for exchange in wider:
         granted = (exchange.body_object() or {}).get("scope")
         # Only a scope the answer names is proof; an answer that names none is
