@@ -156,14 +156,13 @@ def probe(
 
 def findings(posture: TlsPosture) -> list[TlsFinding]:
     """One finding per requirement, each verdict with the one line that says why."""
-    return [
-        TlsFinding("SEC-TLS-OLD-VERSIONS-REFUSED", "MUST", "RFC 8996 sections 2-3", *_old(posture)),
-        TlsFinding("SEC-TLS-MODERN-OFFERED", "MUST", "RFC 9325 3.1.1", *_modern(posture)),
-        TlsFinding("SEC-TLS-1.3-OFFERED", "SHOULD", "RFC 9325 3.1.1", *_tls13(posture)),
-        TlsFinding("SEC-TLS-NO-WEAK-CIPHERS", "MUST", "RFC 9325 4.1; RFC 7465", *_weak(posture)),
-        TlsFinding("SEC-TLS-CERT-VALID", "MUST", "RFC 9325 7.2; RFC 6125", *_valid(posture)),
-        TlsFinding("SEC-TLS-CERT-EXPIRY", "SHOULD", "30 days' notice", *_expiry(posture)),
-    ]
+    return [finding(posture, requirement_id) for requirement_id in FINDING_IDS]
+
+
+def finding(posture: TlsPosture, requirement_id: str) -> TlsFinding:
+    """The finding of one requirement (one of FINDING_IDS)."""
+    level, source, judge = _FINDINGS[requirement_id]
+    return TlsFinding(requirement_id, level, source, *judge(posture))
 
 
 def _said(label: str, attempt: Attempt) -> str:
@@ -235,6 +234,18 @@ def _expiry(posture: TlsPosture) -> tuple[Verdict, str]:
     if not_after - posture.checked_at > EXPIRY_NOTICE:
         return Verdict.PASS, said
     return Verdict.WARN, said + f" (renew with more than {EXPIRY_NOTICE.days} days left)"
+
+
+# Each finding's requirement id, level, source and judge.
+_FINDINGS: dict[str, tuple[str, str, Callable[[TlsPosture], tuple[Verdict, str]]]] = {
+    "SEC-TLS-OLD-VERSIONS-REFUSED": ("MUST", "RFC 8996 sections 2-3", _old),
+    "SEC-TLS-MODERN-OFFERED": ("MUST", "RFC 9325 3.1.1", _modern),
+    "SEC-TLS-1.3-OFFERED": ("SHOULD", "RFC 9325 3.1.1", _tls13),
+    "SEC-TLS-NO-WEAK-CIPHERS": ("MUST", "RFC 9325 4.1; RFC 7465", _weak),
+    "SEC-TLS-CERT-VALID": ("MUST", "RFC 9325 7.2; RFC 6125", _valid),
+    "SEC-TLS-CERT-EXPIRY": ("SHOULD", "30 days' notice", _expiry),
+}
+FINDING_IDS = tuple(_FINDINGS)
 
 
 def _aware(moment: datetime) -> datetime:

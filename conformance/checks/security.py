@@ -99,7 +99,7 @@ def _no_token(exchange: Exchange, ctx: CheckContext, title: str, expected: str) 
         raise ctx.fail(title, expected, outcome(exchange), exchange=exchange)
 
 
-@check("SEC-CODE-REUSE-REVOKES", uses=("code_reuse_revokes",))
+@check("SEC-CODE-REUSE-REVOKES", uses=("code_flow",))
 def ensure_code_reuse_revokes(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
     """A code exchanged twice: the refresh token of its first exchange stops working."""
     first = labelled(exchanges, "exchange", "no authorization code was exchanged")
@@ -185,9 +185,7 @@ def _tls_finding(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
         raise Skipped("the target is not reached over TLS (SEC-TLS-REQUIRED judges that)")
     if transport.posture is None:
         raise Skipped(f"the TLS posture could not be probed: {transport.error}")
-    finding = next(
-        f for f in tls_posture.findings(transport.posture) if f.requirement_id == ctx.requirement_id
-    )
+    finding = tls_posture.finding(transport.posture, ctx.requirement_id)
     if finding.verdict is tls_posture.Verdict.NOT_JUDGED:
         raise Skipped(finding.reason)
     if finding.verdict is not tls_posture.Verdict.PASS:
@@ -198,12 +196,5 @@ def _tls_finding(exchanges: Sequence[Exchange], ctx: CheckContext) -> None:
         )
 
 
-for _tls_id in (
-    "SEC-TLS-OLD-VERSIONS-REFUSED",
-    "SEC-TLS-MODERN-OFFERED",
-    "SEC-TLS-1.3-OFFERED",
-    "SEC-TLS-NO-WEAK-CIPHERS",
-    "SEC-TLS-CERT-VALID",
-    "SEC-TLS-CERT-EXPIRY",
-):
+for _tls_id in tls_posture.FINDING_IDS:
     check(_tls_id, uses=())(_tls_finding)

@@ -43,11 +43,19 @@ def password_success(ctx: RunContext) -> list[Exchange]:
 
 @scenario("code_flow", needs="auth_code", contracts=BOTH)
 def code_flow(ctx: RunContext) -> list[Exchange]:
+    """A code exchanged, then again (D21); then, when the first exchange returned a
+    refresh token, that token used: RFC 6749 4.1.2 would have the reuse revoke it
+    (SEC-CODE-REUSE-REVOKES)."""
     form = code_form(ctx, ctx.fetch_auth_code())
     first = ctx.send("code_flow", "exchange", form=form, grant=CODE)
     if not first.issued_token():
         return [first]
-    return [first, ctx.send("code_flow", "reuse", form=form, grant=CODE)]
+    reuse = ctx.send("code_flow", "reuse", form=form, grant=CODE)
+    token = refresh_token_of(first)
+    if token is None:  # nothing to watch the revocation through
+        return [first, reuse]
+    scope = refresh_scope_for(ctx, first)
+    return [first, reuse, refresh(ctx, "code_flow", "refresh-after-reuse", token, scope=scope)]
 
 
 BURST = 5  # simultaneous uses of one code or one refresh token (D30)

@@ -152,7 +152,7 @@ def test_entropy__no_token_or_one_sample_skips(
 
 # --- SEC-CODE-REUSE-REVOKES (RFC 6749 4.1.2) ----------------------------------------------
 
-REUSE = "code_reuse_revokes"
+REUSE = "code_flow"
 
 
 def _reuse_flow(record: Record, after: int) -> list[Exchange]:

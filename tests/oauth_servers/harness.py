@@ -15,6 +15,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from conformance.contract import RFC6749, contract_for
 from conformance.run_context import RunContext
 from conformance.settings_load import load_settings
 
@@ -40,15 +41,7 @@ def security_on_loopback() -> dict[str, Expected]:
     --security warn), and a refresh token refused without client authentication and for
     another client (both servers treat the test client as confidential)."""
     skipped = Expected("skipped", "A loopback target over plain HTTP: transport is not judged.")
-    tls = (
-        "SEC-TLS-REQUIRED",
-        "SEC-TLS-OLD-VERSIONS-REFUSED",
-        "SEC-TLS-MODERN-OFFERED",
-        "SEC-TLS-1.3-OFFERED",
-        "SEC-TLS-NO-WEAK-CIPHERS",
-        "SEC-TLS-CERT-VALID",
-        "SEC-TLS-CERT-EXPIRY",
-    )
+    tls = [r.id for r in contract_for(RFC6749).requirements if r.threat == "transport"]
     return {
         **dict.fromkeys(tls, skipped),
         "SEC-PASSWORD-GRANT": Expected(
