@@ -68,6 +68,12 @@ SHELL_VARIABLE_SETTINGS = tuple(
     for name in ROLE_SETTINGS
     if name not in {"institution_id", "username", "other_institution_id"}
 )
+# Each `security` mode, and the levels of the findings it lets fail the run.
+SECURITY_FAILS: dict[str, tuple[str, ...]] = {
+    "warn": (),
+    "fail-on=MUST": ("MUST",),
+    "fail-on=SHOULD": ("MUST", "SHOULD"),
+}
 # Settings whose empty value means something ("" turns revocation checks off).
 EMPTY_ALLOWED = frozenset({"revoke_path"})
 
@@ -175,8 +181,7 @@ class Settings:
 
     def security_fails(self, level: str) -> bool:
         """Whether a security finding of `level` that does not hold fails the run."""
-        failing = {"warn": (), "fail-on=MUST": ("MUST",), "fail-on=SHOULD": ("MUST", "SHOULD")}
-        return level in failing.get(self.security, ())
+        return level in SECURITY_FAILS.get(self.security, ())
 
     @property
     def platform(self) -> bool:

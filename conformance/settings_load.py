@@ -30,6 +30,7 @@ from conformance.settings import (
     INT_SETTINGS,
     PROFILES,
     SECRET_SETTINGS,
+    SECURITY_FAILS,
     SETTING_NAMES,
     Settings,
 )
@@ -186,15 +187,12 @@ def validate(settings: Settings) -> Settings:
     return settings
 
 
-SECURITY_MODES = ("warn", "fail-on=MUST", "fail-on=SHOULD")
-
-
 def _security_mode(value: str) -> str:
     """The security setting in its one spelling (the level's case does not matter)."""
-    spelled = {mode.lower(): mode for mode in SECURITY_MODES}.get(value.strip().lower())
+    spelled = {mode.lower(): mode for mode in SECURITY_FAILS}.get(value.strip().lower())
     if spelled is None:
         raise ConfigError(
-            f"Unknown security mode {value!r}.\n\nExpected: one of {', '.join(SECURITY_MODES)}. "
+            f"Unknown security mode {value!r}.\n\nExpected: one of {', '.join(SECURITY_FAILS)}. "
             f"Set {_describe('security')}.",
             setting="security",
         )

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from .accounts import Client
 from .context import ReferenceContext
-from .credentials import authenticate_client
+from .credentials import AUTHORIZATION, authenticate_client
 from .errors import ApiError, Problem
 from .forms import Params, parse_query, read_form
 from .grants import (
@@ -30,7 +30,12 @@ from .grants import (
     run_grant,
     select_grant,
 )
-from .headers import check_institution, check_printable_headers, check_transaction_id
+from .headers import (
+    check_institution,
+    check_printable_headers,
+    check_transaction_id,
+    header_values,
+)
 from .store import Outcome
 
 RACE_WINDOW = 0.05  # seconds between the check and the spend, under `code-race`, `refresh-race`
@@ -58,8 +63,7 @@ class Endpoints:
             if ctx.has_fault("refresh-without-client-auth"):
                 # The bug under test: a refresh with no Authorization header is served for
                 # the client its refresh token was issued to.
-                headers = request.scope["headers"]
-                if any(name.lower() == b"authorization" for name, _ in headers):
+                if header_values(request.scope["headers"], AUTHORIZATION):
                     raise
                 params = await read_form(request)
                 owner = ctx.store.refresh_owner(params.get("refresh_token", ""))
